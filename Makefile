@@ -1,0 +1,49 @@
+# Inception Lab: one entry point for the book, the tests and the notebooks.
+#   make book       build the HTML book (notebooks executed; outputs cached in _build/.jupyter_cache)
+#   make test       every test: library, environment, nbval on every notebook, the book build with -W
+#   make notebooks  re-execute every notebook in place (refresh the committed outputs)
+#   make bench      run the benchmarks and write their results files
+# Each target creates .venv if missing and installs the pinned set from constraints.txt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+
+.PHONY: help venv book test test-fast notebooks bench lock clean
+
+help:
+	@sed -n '2,8p' Makefile
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	mkdir -p _build && $(PY) scripts/book_config.py --execute > _build/config-execute.yml
+	$(PY) -m jupyter_book build . -W --keep-going --config _build/config-execute.yml
+	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow"
+
+notebooks: $(STAMP)
+	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+lock: $(STAMP)
+	{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^inception'; } > constraints.new
+	mv constraints.new constraints.txt
+
+clean:
+	rm -rf _build .pytest_cache
