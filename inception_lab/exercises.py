@@ -25,7 +25,8 @@ class Feedback:
         return self.correct
 
     def __str__(self) -> str:
-        return ("Correct! " if self.correct else "Not yet. ") + self.message
+        message = self.message[:1].upper() + self.message[1:]
+        return ("Correct! " if self.correct else "Not yet. ") + message
 
     def __repr__(self) -> str:
         return str(self)
@@ -100,7 +101,7 @@ def ch1_pool_proj(answer: Any) -> Feedback:
             return Feedback(False, f"With pool_proj={answer} the module outputs {got} channels, not "
                                    f"{c['target']}. Only the branch *outputs* are concatenated: reductions "
                                    "do not count.")
-    return check_number(answer, expected, what="pool_proj")
+    return check_number(answer, expected, what="the width of the pool projection (pool_proj)")
 
 
 def ch1_pointwise_as_linear(fn: Callable[..., Any]) -> Feedback:

@@ -65,11 +65,12 @@ def plot_feature_grid(maps: Any, channels: Sequence[int] | int = 16, ncols: int 
 
 
 def plot_branches(branch_maps: Mapping[str, Any], channels: int = 4, titles: Mapping[str, str] | None = None,
-                  cmap: str = "viridis") -> Figure:
+                  cmap: str = "viridis", panel_size: float = 2.0) -> Figure:
     """The branches of one module side by side: one column per branch, ``channels`` maps per column."""
     check_positive_int("channels", channels)
     names = list(branch_maps)
-    fig, axes = plt.subplots(channels, len(names), figsize=(2.1 * len(names), 1.9 * channels), squeeze=False)
+    fig, axes = plt.subplots(channels, len(names), figsize=(1.05 * panel_size * len(names), panel_size * channels),
+                             squeeze=False)
     for j, name in enumerate(names):
         arr = _feature_stack(branch_maps[name])
         for i in range(channels):
@@ -118,7 +119,13 @@ def plot_cost_bars(costs: Mapping[str, Cost], metric: str = "macs", ax: Axes | N
     return ax
 
 
-def plot_module_comparison(modules: Mapping[str, ModuleCost], title: str | None = None) -> Figure:
+#: Legend labels for the branches of GoogLeNet's Inception module [GoogLeNet, Fig. 2].
+INCEPTION_BRANCH_LABELS = {"branch1": "1x1", "branch2": "3x3 (+ 1x1 reduce)", "branch3": "5x5 (+ 1x1 reduce)",
+                           "branch4": "pool (+ 1x1 proj)"}
+
+
+def plot_module_comparison(modules: Mapping[str, ModuleCost], title: str | None = None,
+                           branch_labels: Mapping[str, str] = INCEPTION_BRANCH_LABELS) -> Figure:
     """Two stacked-bar panels (parameters, MACs) comparing modules branch by branch.
 
     ``modules`` maps a label (e.g. "naive", "reduced") to the :class:`~inception_lab.cost.ModuleCost` of that
@@ -133,7 +140,7 @@ def plot_module_comparison(modules: Mapping[str, ModuleCost], title: str | None 
         left = np.zeros(len(labels))
         for k, b in enumerate(branch_set):
             vals = np.array([getattr(modules[l].branches.get(b, Cost()), metric) / unit for l in labels])
-            ax.barh(labels, vals, left=left, color=plt.cm.tab10(k), label=b)
+            ax.barh(labels, vals, left=left, color=plt.cm.tab10(k), label=branch_labels.get(b, b))
             left += vals
         for y, v in enumerate(left):
             ax.text(v, y, f" {v:,.1f}{unit_name}", va="center", fontsize=9)

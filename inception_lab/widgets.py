@@ -62,6 +62,7 @@ class InceptionExplorer:
         plot: ``Output`` widget with the stacked bar chart.
         widget: the whole explorer (display it, or just put the explorer last in a cell).
         modules: the :class:`~inception_lab.cost.ModuleCost` of each variant for the current slider values.
+        figure: the matplotlib figure currently shown in ``plot``.
     """
 
     def __init__(self, **defaults: int) -> None:
@@ -96,9 +97,10 @@ class InceptionExplorer:
         self.table.value = comparison_html(self.modules)
         with self.plot:
             self.plot.clear_output(wait=True)
-            fig = plot_module_comparison(self.modules, title="naive [Fig. 2a] vs with 1x1 reductions [Fig. 2b]")
-            display(fig)
-            plt.close(fig)
+            self.figure = plot_module_comparison(self.modules,
+                                                 title="naive [Fig. 2a] vs with 1x1 reductions [Fig. 2b]")
+            display(self.figure)
+            plt.close(self.figure)  # shown once in the Output widget, not again by the inline backend
 
     def _on_change(self, change: dict) -> None:
         self.update()

@@ -1,0 +1,196 @@
+"""The analytic cost model against PyTorch's own counters, over many random configurations."""
+
+import random
+import subprocess
+import sys
+
+import pytest
+import torch
+import torchinfo
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from inception_lab import cost, layers
+
+
+def measured(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, int]:
+    """(params, MACs) measured by PyTorch: sum of numel, FlopCounterMode FLOPs / 2."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(shape))
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return sum(p.numel() for p in model.parameters()), flops // 2
+
+
+def random_conv(rng: random.Random) -> tuple[nn.Module, tuple[int, ...]]:
+    groups = rng.choice([1, 1, 1, 2, 4])
+    c_in = groups * rng.randint(1, 12)
+    c_out = groups * rng.randint(1, 12)
+    kh, kw = rng.randint(1, 7), rng.randint(1, 7)
+    stride = (rng.randint(1, 3), rng.randint(1, 3))
+    padding = (rng.randint(0, kh // 2), rng.randint(0, kw // 2))
+    dilation = rng.choice([1, 1, 2])
+    h = rng.randint(dilation * (kh - 1) + 1, 20)
+    w = rng.randint(dilation * (kw - 1) + 1, 20)
+    conv = nn.Conv2d(c_in, c_out, (kh, kw), stride=stride, padding=padding, dilation=dilation, groups=groups,
+                     bias=rng.random() < 0.5)
+    return conv, (rng.randint(1, 3), c_in, h, w)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_count_equals_measurement_for_random_convolutions(seed):
+    conv, shape = random_conv(random.Random(seed))
+    report = cost.count(conv, shape)
+    assert (report.params, report.macs) == measured(conv, shape)
+    assert report.flops == 2 * report.macs
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_count_equals_measurement_for_random_stacks(seed):
+    """Conv + BN + ReLU + pooling + linear stacks, with and without biases."""
+    rng = random.Random(1000 + seed)
+    c, size = rng.randint(1, 8), rng.randint(8, 24)
+    mods: list[nn.Module] = []
+    for _ in range(rng.randint(1, 3)):
+        out = rng.randint(1, 16)
+        k = rng.choice([1, 3, 5])
+        mods += [nn.Conv2d(c, out, k, padding=k // 2, bias=rng.random() < 0.5), nn.BatchNorm2d(out), nn.ReLU()]
+        if rng.random() < 0.5:
+            mods.append(nn.MaxPool2d(2))
+            size //= 2
+        c = out
+    mods += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, rng.randint(1, 10), bias=rng.random() < 0.5)]
+    model = nn.Sequential(*mods).eval()
+    shape = (rng.randint(1, 4), mods[0].in_channels, max(size, 8) * 1, max(size, 8))
+    report = cost.count(model, shape)
+    assert (report.params, report.macs) == measured(model, shape)
+
+
+def random_widths(rng: random.Random) -> dict[str, int]:
+    return {k: rng.randint(1, 48) for k in ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_reduced_module_formula_equals_count_and_measurement(seed):
+    rng = random.Random(2000 + seed)
+    c_in, size, w = rng.randint(1, 64), rng.randint(5, 20), random_widths(rng)
+    bn = rng.random() < 0.5
+    k = rng.choice([3, 5])
+    block = layers.ConvBNReLU if bn else layers.ConvReLU
+    module = layers.Inception(c_in, **w, conv_block=block, branch3_kernel_size=k).eval()
+    shape = (1, c_in, size, size)
+    analytic = cost.inception_reduced_cost(c_in, size, **w, bias=not bn, batchnorm=bn, branch3_kernel_size=k)
+    report = cost.count(module, shape)
+    assert analytic.total == cost.Cost(report.params, report.macs)
+    assert (report.params, report.macs) == measured(module, shape)
+    assert analytic.out_channels == module.out_channels == module(torch.zeros(shape)).shape[1]
+    assert {k: v for k, v in report.group(1).items()} == analytic.branches
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_naive_module_formula_equals_count_and_measurement(seed):
+    rng = random.Random(3000 + seed)
+    c_in, size = rng.randint(1, 64), rng.randint(5, 20)
+    widths = [rng.randint(1, 48) for _ in range(3)]
+    module = layers.NaiveInception(c_in, *widths).eval()
+    shape = (2, c_in, size, size)
+    analytic = cost.inception_naive_cost(c_in, size, *widths, batch=2)
+    assert analytic.total == cost.Cost(*measured(module, shape))
+    assert analytic.out_channels == c_in + sum(widths) == module(torch.zeros(shape)).shape[1]
+
+
+@pytest.mark.parametrize("bn", [False, True])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_torchinfo_mult_adds_are_reproduced(bn, batch):
+    """torchinfo adds bias terms and 2C per BatchNorm; CostReport.torchinfo_mult_adds predicts its total."""
+    block = layers.ConvBNReLU if bn else layers.ConvReLU
+    model = nn.Sequential(layers.Inception(32, 8, 8, 16, 4, 8, 8, conv_block=block), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(40, 10)).eval()
+    shape = (batch, 32, 14, 14)
+    summary = torchinfo.summary(model, input_size=shape, verbose=0)
+    report = cost.count(model, shape)
+    assert summary.total_params == report.params
+    assert summary.total_mult_adds == report.torchinfo_mult_adds
+    assert summary.total_mult_adds > report.macs
+
+
+def test_googlenet_3a_matches_table1_ops():
+    """[GoogLeNet, Table 1]: inception (3a) costs 128M ops and 159K params (K = 1024, weights only)."""
+    c = cost.inception_reduced_cost(192, 28, 64, 96, 128, 16, 32, 32)
+    assert round(c.total.macs / 1e6) == 128
+    weights = cost.inception_reduced_cost(192, 28, 64, 96, 128, 16, 32, 32, bias=False).total.params
+    assert int(weights / 1024) == 159
+
+
+def test_conv_output_size_matches_torch():
+    rng = random.Random(7)
+    for _ in range(200):
+        size, k, s, d = rng.randint(1, 30), rng.randint(1, 7), rng.randint(1, 4), rng.randint(1, 2)
+        p = rng.randint(0, 3)
+        if d * (k - 1) + 1 > size + 2 * p:
+            with pytest.raises(ValueError, match="does not fit"):
+                cost.conv_output_size(size, k, s, p, d)
+            continue
+        out = nn.Conv2d(1, 1, k, s, p, d)(torch.zeros(1, 1, size, size)).shape[-1]
+        assert cost.conv_output_size(size, k, s, p, d) == out
+
+
+def test_pool_output_size_matches_torch():
+    rng = random.Random(8)
+    for _ in range(300):
+        size, k, s = rng.randint(1, 30), rng.randint(1, 5), rng.randint(1, 4)
+        p, ceil = rng.randint(0, k // 2), rng.random() < 0.5
+        if k > size + 2 * p:
+            continue
+        out = nn.MaxPool2d(k, s, p, ceil_mode=ceil)(torch.zeros(1, 1, size, size)).shape[-1]
+        assert cost.pool_output_size(size, k, s, p, ceil) == out
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cost.conv2d_cost(0, 8, 3, 5), "in_channels must be a positive integer"),
+    (lambda: cost.conv2d_cost(8, -1, 3, 5), "out_channels must be a positive integer"),
+    (lambda: cost.conv2d_cost(6, 8, 3, 5, groups=4), "divisible by groups"),
+    (lambda: cost.conv2d_cost(8, 8, 3.0, 5), "kernel_size must be a positive integer"),
+    (lambda: cost.conv_output_size(4, 7), "does not fit"),
+    (lambda: cost.inception_reduced_cost(192, 28, 64, 0, 128, 16, 32, 32), "ch3x3red"),
+    (lambda: cost.inception_naive_cost(192, 0, 64, 128, 32), "size must be a positive integer"),
+    (lambda: cost.linear_cost(10, True), "out_features"),
+])
+def test_bad_input_raises_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_count_rejects_bad_shapes_and_non_modules():
+    with pytest.raises(ValueError, match="batch dimension"):
+        cost.count(nn.Conv2d(3, 4, 3), (3,))
+    with pytest.raises(ValueError, match="positive integer"):
+        cost.count(nn.Conv2d(3, 4, 3), (1, 3, 0, 8))
+    with pytest.raises(ValueError, match="nn.Module"):
+        cost.count("not a model", (1, 3, 8, 8))
+
+
+def test_count_includes_parameters_of_layers_that_did_not_run():
+    class Partly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Conv2d(3, 4, 1), nn.Linear(5, 6)
+
+        def forward(self, x):
+            return self.used(x)
+
+    report = cost.count(Partly(), (1, 3, 4, 4))
+    assert report.params == 16 + 36
+    unused = next(l for l in report.layers if l.name == "unused")
+    assert unused.macs == 0 and unused.output_shape is None
+    assert "(not run)" in report.table()
+
+
+def test_formula_layer_imports_without_torch():
+    """The explorers' cost model is pure Python: importing it must not import torch."""
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from inception_lab import cost\n"
+            "m = cost.compare_inception_modules(192, 28, 64, 96, 128, 16, 32, 32)\n"
+            "print(m['reduced'].total.macs, m['naive'].out_channels)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["128049152", "416"]

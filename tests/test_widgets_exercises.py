@@ -1,0 +1,85 @@
+"""The explorer driven programmatically, and the exercise checkers with right and wrong answers."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from inception_lab import cost, exercises as ex  # noqa: E402
+from inception_lab.widgets import INCEPTION_3A, InceptionExplorer, comparison_rows, comparison_text  # noqa: E402
+
+
+def bar_totals(explorer):
+    """Lengths of the stacked bars in the MACs panel of the explorer's current figure."""
+    ax = explorer.figure.axes[1]
+    return [sum(p.get_width() for p in ax.patches if p.get_y() < y < p.get_y() + p.get_height()) for y in (0, 1)]
+
+
+def test_explorer_defaults_show_inception_3a():
+    explorer = InceptionExplorer()
+    assert explorer.values() == INCEPTION_3A
+    assert "128,049,152" in explorer.table.value and "303,464,448" in explorer.table.value
+    assert bar_totals(explorer) == pytest.approx([303.464448, 128.049152])  # MACs panel, in millions
+
+
+def test_explorer_updates_when_a_slider_moves():
+    explorer = InceptionExplorer()
+    explorer.sliders["in_channels"].value = 384
+    expected = cost.compare_inception_modules(**{**INCEPTION_3A, "in_channels": 384})
+    assert explorer.modules == expected
+    assert f"{expected['naive'].total.macs:,}" in explorer.table.value
+    assert "<td>608</td>" in explorer.table.value  # naive: 384 + 64 + 128 + 32 channels
+    explorer.sliders["pool_proj"].value = 64
+    assert explorer.modules["reduced"].out_channels == 64 + 128 + 32 + 64
+    both = cost.compare_inception_modules(**{**INCEPTION_3A, "in_channels": 384, "pool_proj": 64})
+    assert bar_totals(explorer) == pytest.approx([m.total.macs / 1e6 for m in both.values()])
+
+
+def test_explorer_rejects_bad_settings():
+    with pytest.raises(ValueError, match="unknown explorer setting"):
+        InceptionExplorer(channels=3)
+    with pytest.raises(ValueError, match="outside the explorer's range"):
+        InceptionExplorer(in_channels=100000)
+
+
+def test_static_twin_text_matches_rows():
+    modules = cost.compare_inception_modules(**INCEPTION_3A)
+    rows = comparison_rows(modules)
+    assert rows[1]["macs_ratio"] == pytest.approx(128049152 / 303464448)
+    text = comparison_text(modules)
+    assert "naive" in text and "416" in text and "0.42x" in text
+
+
+@pytest.mark.parametrize("checker, right, wrong, hint", [
+    (ex.ch1_naive_out_channels, 672, 416, "pooling branch"),
+    (ex.ch1_naive_out_channels, 672, 256, "only the pooling branch"),
+    (ex.ch1_branch3_macs, 12_443_648, 10_035_200, "5x5 convolution alone"),
+    (ex.ch1_branch3_macs, 12_443_648, 120_422_400, "without"),
+    (ex.ch1_branch3_macs, 12_443_648, 24_887_296, "FLOPs"),
+    (ex.ch1_pool_proj, 32, 48, "outputs 272 channels"),
+])
+def test_checkers_confirm_right_and_hint_wrong_answers(checker, right, wrong, hint):
+    good, bad = checker(right), checker(wrong)
+    assert good.correct and str(good).startswith("Correct!")
+    assert not bad.correct and hint in str(bad)
+    assert "fdecea" in bad._repr_html_() and "e6f4ea" in good._repr_html_()
+    assert not checker(None).correct and "should be a number" in str(checker(None))
+
+
+def test_pointwise_checker():
+    def right(x, w, b):
+        return torch.einsum("nchw,oc->nohw", x, w[:, :, 0, 0]) + b[None, :, None, None]
+
+    def no_bias(x, w, b):
+        return torch.einsum("nchw,oc->nohw", x, w[:, :, 0, 0])
+
+    def crashes(x, w, b):
+        raise RuntimeError("oops")
+
+    assert ex.ch1_pointwise_as_linear(right).correct
+    assert "forget the bias" in str(ex.ch1_pointwise_as_linear(no_bias))
+    assert "raised RuntimeError" in str(ex.ch1_pointwise_as_linear(crashes))
+    assert "must have shape" in str(ex.ch1_pointwise_as_linear(lambda x, w, b: None))
+    assert not ex.ch1_pointwise_as_linear(42).correct
