@@ -26,7 +26,7 @@ venv: $(STAMP)
 
 book: $(STAMP)
 	mkdir -p _build && $(PY) scripts/book_config.py --execute > _build/config-execute.yml
-	$(PY) -m jupyter_book build . -W --keep-going --config _build/config-execute.yml
+	$(VENV)/bin/jupyter-book build . -W --keep-going --config _build/config-execute.yml
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
