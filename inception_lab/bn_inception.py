@@ -108,10 +108,13 @@ FIGURE5: tuple[Figure5Row, ...] = (
 FIGURE5_MODULES: tuple[Figure5Row, ...] = tuple(row for row in FIGURE5 if row.is_inception)
 _ROW = {row.name: row for row in FIGURE5}
 
-# Paper-faithful GoogLeNet [GoogLeNet, Table 1]: plain 7x7 first convolution, conv biases, 5x5 branches, no LRN
-# parameters, no auxiliary heads; counted with inception_lab.cost.count at 1x3x224x224 (reference sheet §3).
-GOOGLENET_PARAMS = 6_998_552
-GOOGLENET_MACS = 1_582_671_872
+# Paper-faithful GoogLeNet [GoogLeNet, Table 1]: conv biases, 5x5 branches, no auxiliary heads; counted at
+# 1x3x224x224 (``inception_lab.cost.count``), keyed by its first convolution. GoogLeNet's own Table 1 prints
+# 2.7K params / 34M ops for that layer, which a separable 7x7 (depth multiplier 8, 2,712 weights) reproduces.
+GOOGLENET_COST: dict[str, tuple[int, int]] = {  # first_conv -> (params, MACs)
+    "plain": (6_998_552, 1_582_671_872),  # plain 7x7x3x64 first conv
+    "separable": (6_991_856, 1_498_677_248),  # 7x7 depthwise 3->24 (no bias) + 1x1 24->64 (bias)
+}
 
 # What the BN paper says about the size of this network [BN, §4.2 and the text under Fig. 5].
 PAPER_PARAMS = 13_600_000  # "The network contains 13.6*10^6 parameters" [BN, §4.2]
@@ -280,8 +283,9 @@ class BNInception(nn.Module):
     :data:`FIGURE5`; global average pooling, dropout (optional), a fully connected classifier. Every conv is a
     ``conv_block``: conv (no bias) -> BN -> ReLU with ``use_bn=True``, conv (bias) -> ReLU without.
 
-    The "small" stem (for the mini preset) keeps the same layers at 32-48 px: a 3x3/1 conv replaces the 7x7/2,
-    pool1 is removed (an ``nn.Identity``), so a 32x32 input reaches the modules at 16x16, 8x8 and 4x4.
+    The "small" stem (for the mini preset) has a 3x3/2 first conv instead of the 7x7/2 and no first max-pool
+    (``pool1`` is an ``nn.Identity``), so it downsamples by 4 instead of 8: a 32x32 input reaches the modules at
+    8x8 (3a-3c), 4x4 (4a-4e) and 2x2 (5a, 5b); a 48x48 input at 12x12, 6x6 and 3x3.
 
     Attributes ``stem_channels`` and ``module_channels`` give the channel count after each stage.
 
@@ -301,14 +305,24 @@ class BNInception(nn.Module):
         if not isinstance(config, BNInceptionConfig):
             raise ValueError(f"BNInception needs a BNInceptionConfig, got {type(config).__name__}.")
         self.config = config
+        if config.init_weights:
+            # Build without touching the global RNG (PyTorch's default init would draw a different number of
+            # values with and without conv biases), then draw every weight in reset_parameters().
+            with torch.random.fork_rng(devices=[]):
+                self._build(config)
+            self.reset_parameters()
+        else:
+            self._build(config)
+
+    def _build(self, config: BNInceptionConfig) -> None:
         block: ConvBlockFactory = ConvBNReLU if config.use_bn else ConvReLU  # the one line BN switches
         w = lambda c: scale_width(c, config.width_divisor)  # noqa: E731 - local shorthand
         c1, c2red, c2 = w(_ROW["conv1"].printed_output[2]), w(_ROW["conv2"].ch3x3red), w(_ROW["conv2"].ch3x3)
 
         if config.stem == "imagenet":
-            k, s, p = _ROW["conv1"].patch_size, _ROW["conv1"].stride, 3  # 7x7/2, padded to 224 -> 112
+            k, s, p = _ROW["conv1"].patch_size, _ROW["conv1"].stride, 3  # 7x7/2, padded: 224 -> 112
         else:
-            k, s, p = 3, 1, 1  # small inputs: keep the resolution
+            k, s, p = 3, 2, 1  # small inputs: a 3x3/2 conv (32 -> 16), and no pool1 below
         if config.first_conv == "plain":
             self.conv1 = block(config.in_channels, c1, kernel_size=k, stride=s, padding=p)
         else:
@@ -331,8 +345,6 @@ class BNInception(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(p=config.dropout)
         self.fc = nn.Linear(channels, config.num_classes)
-        if config.init_weights:
-            self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """He-normal (fan-in, ReLU gain) conv weights, zero biases, N(0, 0.01) classifier, BN gamma=1, beta=0.
@@ -355,7 +367,7 @@ class BNInception(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Stem and Inception modules: the last feature map before pooling."""
         check_input(x, self.config.in_channels, type(self).__name__)
-        # Shapes for bn_inception() on a 224x224 input.     N x 3 x 224 x 224
+        # Shapes for bn_inception() on N x 3 x 224 x 224 (the mini preset: see the class docstring).
         x = self.conv1(x)  # N x 64 x 112 x 112
         x = self.pool1(x)  # N x 64 x 56 x 56
         x = self.conv2_reduce(x)  # N x 64 x 56 x 56
@@ -400,8 +412,10 @@ def bn_inception(num_classes: int = 1000, *, first_conv: str = "plain", use_bn: 
         init_weights: apply :meth:`BNInception.reset_parameters`.
 
     Deviations:
-        See :class:`BNInception` and :class:`BNInceptionModule`. Module widths are the printed filter columns,
-        so 4c/4d output 608 channels and 4e 1056, not the printed 576/1024.
+        ``first_conv`` defaults to ``"plain"``, a full 7x7 convolution as in the Caffe model that was released and
+        ported; the paper's own model used the separable one ("*"). Module widths are the printed filter columns,
+        so 4c/4d output 608 channels and 4e 1056, not the printed 576/1024. See also :class:`BNInception` and
+        :class:`BNInceptionModule`.
     """
     return BNInception(BNInceptionConfig(num_classes=num_classes, first_conv=first_conv, use_bn=use_bn,
                                          dropout=dropout, init_weights=init_weights))
@@ -411,8 +425,9 @@ def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divis
                       first_conv: str = "plain", dropout: float = 0.0, init_weights: bool = True) -> BNInception:
     """A small BN-Inception for 32-48 px inputs and CPU training, built by the same code as :func:`bn_inception`.
 
-    Same ten modules with every Figure 5 width divided by ``width_divisor``; the "small" stem (3x3/1 first conv,
-    no first max-pool) so a 32x32 image reaches the modules at 16x16, 8x8 and 4x4.
+    Same ten modules, every Figure 5 width divided by ``width_divisor``; the "small" stem (3x3/2 first conv, no
+    first max-pool; see :class:`BNInception`) so a 32x32 image reaches the modules at 8x8, 4x4 and 2x2
+    (48x48: 12, 6, 3).
 
     ``use_bn=False`` builds the *same* network with conv (with bias) + ReLU atoms instead of conv + BN + ReLU:
     same layers, widths, initialisation (identical conv weights after the same ``torch.manual_seed``) -- the
@@ -426,6 +441,10 @@ def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divis
         first_conv: ``"plain"`` or ``"separable"`` (depth multiplier 8), as in :func:`bn_inception`.
         dropout: dropout before the classifier.
         init_weights: apply :meth:`BNInception.reset_parameters`.
+
+    Deviations:
+        Not in the paper: the small stem (3x3/2 first conv, no first max-pool) and the divided widths. With the
+        defaults: 163,866 parameters and 2,497,344 MACs per 32x32 image.
     """
     return BNInception(BNInceptionConfig(num_classes=num_classes, in_channels=in_channels, stem="small",
                                          first_conv=first_conv, width_divisor=width_divisor, use_bn=use_bn,
@@ -493,12 +512,15 @@ class CostComparison:
     Attributes:
         params, macs: of :func:`bn_inception` (eval mode, 1x3x224x224), counted by :func:`inception_lab.cost.count`.
         bn_params: the part of ``params`` that is BatchNorm gamma and beta.
-        googlenet_params, googlenet_macs: paper-faithful GoogLeNet [GoogLeNet, Table 1], no auxiliary heads.
+        first_conv: ``"plain"`` or ``"separable"``, for both networks.
+        googlenet_params, googlenet_macs: paper-faithful GoogLeNet [GoogLeNet, Table 1] with the same kind of
+            first convolution, no auxiliary heads (:data:`GOOGLENET_COST`).
         paper_params: the 13.6 M of [BN, §4.2].
         paper_params_increase, paper_macs_increase: +25 % and +30 % over GoogLeNet [BN, Fig. 5 text].
         report: the full per-layer :class:`~inception_lab.cost.CostReport`.
     """
 
+    first_conv: str
     params: int
     macs: int
     bn_params: int
@@ -524,13 +546,16 @@ def compare_with_googlenet(first_conv: str = "plain") -> CostComparison:
     """Count :func:`bn_inception` at 1x3x224x224 and set it next to GoogLeNet and the paper's claims.
 
     Args:
-        first_conv: ``"plain"`` or ``"separable"`` (the paper's "*"); GoogLeNet's numbers are always those of its
-            plain 7x7 first convolution.
+        first_conv: ``"plain"`` or ``"separable"`` (the paper's "*"), used for both networks so that like is
+            compared with like (GoogLeNet's Table 1 numbers also imply a separable first layer).
     """
+    if first_conv not in FIRST_CONVS:
+        raise ValueError(f"first_conv must be one of {FIRST_CONVS}, got {first_conv!r}.")
     model = bn_inception(first_conv=first_conv, init_weights=False).eval()
     report = count(model, (1, 3, 224, 224))
     bn_params = sum(l.params for l in report.layers if l.kind in ("BatchNorm2d", "ScratchBatchNorm2d"))
-    return CostComparison(params=report.params, macs=report.macs, bn_params=bn_params,
-                          googlenet_params=GOOGLENET_PARAMS, googlenet_macs=GOOGLENET_MACS,
+    googlenet_params, googlenet_macs = GOOGLENET_COST[first_conv]
+    return CostComparison(first_conv=first_conv, params=report.params, macs=report.macs, bn_params=bn_params,
+                          googlenet_params=googlenet_params, googlenet_macs=googlenet_macs,
                           paper_params=PAPER_PARAMS, paper_params_increase=PAPER_PARAMS_INCREASE,
                           paper_macs_increase=PAPER_MACS_INCREASE, report=report)
