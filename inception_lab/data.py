@@ -4,8 +4,8 @@ Why a synthetic set? Inception's parallel 1x1 / 3x3 / 5x5 branches exist because
 can have extremely large variation in size" [GoogLeNet, §4 and Fig. 2]. :func:`make_shapes_dataset` builds a
 small problem with exactly that property: ten classes of shapes and textures whose class never depends on their
 size, each drawn at a random scale (radius 15-45 % of the image, log-uniform), position, slight rotation and
-colour, on a cluttered background (a colour gradient, distractor lines and blobs, some drawn over the object,
-and pixel noise). A network must recognise the same pattern at several sizes, and ignore clutter of the same
+light colour, on a darker, cluttered background (a colour gradient, distractor lines and blobs, some drawn over
+the object, and pixel noise). A network must recognise the same pattern at several sizes, and ignore clutter of the same
 colours and sizes. It is generated in about a second on a laptop CPU, with no downloads, and is bit-identical for
 the same seed. Chapter 2 introduces it.
 
@@ -39,8 +39,8 @@ MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 64
 
 #: Per-channel mean and std of the raw [0, 1] pixels, measured on ``make_shapes_dataset(20000, seed=0,
 #: normalize=False)`` (32 px, default settings) and rounded; used so that inputs are roughly zero-mean, unit-std.
-SHAPES_MEAN = (0.50, 0.50, 0.50)
-SHAPES_STD = (0.29, 0.29, 0.29)
+SHAPES_MEAN = (0.33, 0.33, 0.33)
+SHAPES_STD = (0.23, 0.23, 0.23)
 
 #: CIFAR-10 training-set channel statistics (mean and std of the 50,000 training images, pixels in [0, 1]).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -48,7 +48,7 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
 _MAX_ROTATION = math.radians(15.0)  # < 22.5 degrees, so a rotated "plus" never looks like an "x"
 _MIN_CONTRAST = 0.3  # least difference in mean intensity between the object and the background colour
-_CHUNK = 512  # images rendered at a time, to bound memory; fixed, so the output does not depend on it
+_CHUNK_PIXELS = 2**17  # pixels per channel rendered at a time (128 images of 32x32), to stay in the CPU's cache
 
 
 class ShapesDataset(TensorDataset):
@@ -140,10 +140,9 @@ def _segment_distance(x: torch.Tensor, y: torch.Tensor, ax: torch.Tensor, ay: to
     return torch.hypot(x - ax - t * dx, y - ay - t * dy)
 
 
-def _paint(canvas: torch.Tensor, alpha: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
-    """Alpha-composite a flat colour (N, 3) over ``canvas`` (N, 3, S, S) with coverage ``alpha`` (N, S, S)."""
-    a = alpha[:, None]
-    return canvas * (1 - a) + colour[:, :, None, None] * a
+def _paint_(canvas: torch.Tensor, alpha: torch.Tensor, colour: torch.Tensor) -> None:
+    """Alpha-composite in place a flat colour (N, 3) over ``canvas`` (N, 3, S, S) with coverage ``alpha`` (N, S, S)."""
+    canvas.add_(alpha[:, None] * (colour[:, :, None, None] - canvas))  # = canvas (1 - a) + colour a
 
 
 def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: str = "train",
@@ -153,10 +152,15 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
 
     Each image holds one object of class ``labels[i]`` (see :data:`CLASS_NAMES`), drawn with a random radius
     (log-uniform in ``scale_range`` times ``image_size``), position (the object stays inside the frame), rotation
-    (+/- 15 degrees) and colour (at least 0.3 from the background in mean intensity), over a background of a
-    random colour gradient and ``clutter`` distractors (thin lines and small blobs, one in three drawn over the
-    object), plus Gaussian pixel noise. Labels are balanced (each class appears ``n // num_classes`` or one more
-    times) and shuffled.
+    (+/- 15 degrees) and colour (always lighter than the background, by at least 0.3 in mean intensity), over a
+    background of a random dark colour gradient and ``clutter`` distractors (thin lines and small blobs of any
+    colour, one in three drawn over the object), plus Gaussian pixel noise. Labels are balanced (each class
+    appears ``n // num_classes`` or one more times) and shuffled.
+
+    Difficulty: ``clutter`` and ``noise`` are the knobs. The defaults were calibrated so that small networks
+    differ clearly (Adam, 4000 training images, 3 epochs): a 19k-parameter plain CNN reaches roughly 40-55 % test
+    accuracy, a 75k-parameter CNN with BatchNorm roughly 75 %, and none reaches 100 % after 10 epochs.
+    ``clutter=3, noise=0.05`` is easier; ``clutter=0, noise=0`` leaves only the shapes.
 
     Args:
         n: number of images.
@@ -195,15 +199,17 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
     gen = _seeded_generator(seed, split)
     s = float(image_size)
     # Every random draw happens here, once for all N images and in a fixed order, so the result does not depend
-    # on how the rendering below is chunked.
+    # on how the rendering below is chunked (the pixel noise is drawn last, into the output tensor).
     labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=gen)]
     radius = s * torch.exp(_uniform(gen, (n,), math.log(low), math.log(high)))  # log-uniform: every octave alike
     margin = radius * 0.9
     cx = margin + (s - 2 * margin) * torch.rand(n, generator=gen)
     cy = margin + (s - 2 * margin) * torch.rand(n, generator=gen)
     angle = _uniform(gen, (n,), -_MAX_ROTATION, _MAX_ROTATION)
-    background = torch.rand((n, 3), generator=gen)
-    foreground = torch.rand((n, 3), generator=gen)
+    # Fixed polarity: the object is lighter than the background. With random polarity a small network spends its
+    # first epochs learning colour-inverted copies of every edge detector instead of shapes and scales.
+    background = 0.5 * torch.rand((n, 3), generator=gen)  # channels in [0, 0.5]
+    foreground = 0.5 + 0.5 * torch.rand((n, 3), generator=gen)  # channels in [0.5, 1]
     gradient = _uniform(gen, (n, 3, 2), -0.15, 0.15)  # per-channel change across the image, in x and y
     # Distractors: a thin line (2 endpoints) or a blob (centre and radius), a colour, and whether drawn on top.
     is_line = torch.rand((n, clutter), generator=gen) < 0.5
@@ -213,32 +219,31 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
     distractor_colour = torch.rand((n, clutter, 3), generator=gen)
     on_top = torch.rand((n, clutter), generator=gen) < 1 / 3
 
-    # Keep the object visible: push its colour away from the background's mean intensity when they are close.
-    delta = foreground.mean(1) - background.mean(1)
-    direction = torch.where(delta >= 0, 1.0, -1.0)
-    foreground = (foreground + (direction * (_MIN_CONTRAST - delta.abs()).clamp_min(0))[:, None]).clamp(0, 1)
+    # Keep the object visible: lift its colour when its mean intensity is within 0.3 of the background's.
+    lift = (_MIN_CONTRAST - (foreground.mean(1) - background.mean(1))).clamp_min(0)
+    foreground = (foreground + lift[:, None]).clamp(0, 1)
+
+    ends[..., 2:] = torch.where(is_line[..., None], ends[..., 2:], ends[..., :2])  # a blob ends where it starts
+    half_thickness = torch.where(is_line, line_width / 2, blob_radius)
 
     coords = torch.arange(image_size, dtype=torch.float32) + 0.5  # pixel centres
     y, x = torch.meshgrid(coords, coords, indexing="ij")  # S x S each
-    images = torch.empty((n, 3, image_size, image_size))
-    for start in range(0, n, _CHUNK):
-        sl = slice(start, min(start + _CHUNK, n))
+    images = torch.randn((n, 3, image_size, image_size), generator=gen)  # pixel noise, scaled below
+    chunk = max(1, _CHUNK_PIXELS // (image_size * image_size))
+    for start in range(0, n, chunk):
+        sl = slice(start, min(start + chunk, n))
         m = sl.stop - sl.start
         # Background: flat colour plus a linear gradient. N x 3 x S x S
         xr, yr = (x / s - 0.5)[None, None], (y / s - 0.5)[None, None]
         canvas = (background[sl, :, None, None] + gradient[sl, :, 0, None, None] * xr
-                  + gradient[sl, :, 1, None, None] * yr)
+                  + gradient[sl, :, 1, None, None] * yr).contiguous()
 
-        def distractor(k: int) -> torch.Tensor:
-            e = ends[sl, k, :, None, None]
-            line = _coverage(_segment_distance(x, y, e[:, 0], e[:, 1], e[:, 2], e[:, 3])
-                             - line_width[sl, k, None, None] / 2)
-            blob = _coverage(torch.hypot(x - e[:, 0], y - e[:, 1]) - blob_radius[sl, k, None, None])
-            return torch.where(is_line[sl, k, None, None], line, blob)  # N x S x S
-
+        # Distractors: a line is a thick segment, a blob a segment of length 0. clutter x N x S x S
+        e = ends[sl, :, :, None, None]
+        clutter_alpha = _coverage(_segment_distance(x, y, e[:, :, 0], e[:, :, 1], e[:, :, 2], e[:, :, 3])
+                                  - half_thickness[sl, :, None, None]).transpose(0, 1)
         for k in range(clutter):  # distractors behind the object
-            alpha = distractor(k) * (~on_top[sl, k])[:, None, None]
-            canvas = _paint(canvas, alpha, distractor_colour[sl, k])
+            _paint_(canvas, clutter_alpha[k] * ~on_top[sl, k, None, None], distractor_colour[sl, k])
 
         # The object, in its own rotated, radius-scaled frame: u, v = R(-angle) (p - centre) / radius.
         r = radius[sl, None, None]
@@ -251,14 +256,12 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
             idx = (chunk_labels == c).nonzero().squeeze(1)
             if idx.numel():
                 distance[idx] = _shape_distance(CLASS_NAMES[c], u[idx], v[idx])
-        canvas = _paint(canvas, _coverage(distance * r), foreground[sl])  # distance * radius = pixels
+        _paint_(canvas, _coverage(distance * r), foreground[sl])  # distance * radius = pixels
 
         for k in range(clutter):  # distractors occluding the object
-            alpha = distractor(k) * on_top[sl, k][:, None, None]
-            canvas = _paint(canvas, alpha, distractor_colour[sl, k])
+            _paint_(canvas, clutter_alpha[k] * on_top[sl, k, None, None], distractor_colour[sl, k])
 
-        canvas = canvas + noise * torch.randn(canvas.shape, generator=gen)
-        images[sl] = canvas.clamp(0.0, 1.0)
+        images[sl] = (canvas + noise * images[sl]).clamp(0.0, 1.0)
 
     if normalize:
         images = normalize_shapes(images)
