@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from inception_lab.cost import CostReport, check_positive_int, conv_output_size, count, pool_output_size
-from inception_lab.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, check_input
+from inception_lab.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, SeparableConv, check_input
 
 POOL_TYPES = ("avg", "max")
 FIRST_CONVS = ("plain", "separable")
@@ -250,29 +250,6 @@ class BNInceptionConfig:
             raise ValueError(f"use_bn must be True or False, got {self.use_bn!r}.")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}.")
-
-
-class SeparableConv(nn.Sequential):
-    """Depthwise-separable convolution: the "*" of [BN, Fig. 5]'s first row.
-
-    "Our model employed separable convolution with depth multiplier 8 on the first convolutional layer"
-    [BN, Fig. 5 text]: a k x k depthwise convolution giving ``depth_multiplier`` maps per input channel
-    (3 -> 24 for RGB), then a 1x1 pointwise ``conv_block`` to ``out_channels``. The depthwise step is linear
-    (no bias, BN or ReLU), as in TensorFlow's ``separable_conv2d``; BN and the ReLU follow the pointwise step.
-    For 3 -> 64 with a 7x7 kernel: 7*7*24 + 24*64 = 2,712 weights instead of 7*7*3*64 = 9,408.
-
-    Shape:
-        (N, in_channels, H, W) -> (N, out_channels, H', W').
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int,
-                 depth_multiplier: int = 8, conv_block: ConvBlockFactory = ConvBNReLU) -> None:
-        check_positive_int("depth_multiplier", depth_multiplier)
-        mid = in_channels * depth_multiplier
-        super().__init__()
-        self.depthwise = nn.Conv2d(in_channels, mid, kernel_size, stride=stride, padding=padding,
-                                   groups=in_channels, bias=False)
-        self.pointwise = conv_block(mid, out_channels, kernel_size=1)
 
 
 class BNInception(nn.Module):

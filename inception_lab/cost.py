@@ -86,7 +86,13 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
 
 
 def pool_output_size(size: int, kernel_size: int, stride: int, padding: int = 0, ceil_mode: bool = False) -> int:
-    """Output length of a max/avg pooling window along one axis (PyTorch's rule, ``ceil_mode`` included)."""
+    """Output length of a max/avg pooling window along one axis, exactly PyTorch's rule (``ceil_mode`` included).
+
+    In ``ceil_mode`` a window may hang over the edge: a 3x3/2 pooling of a 2x2 map gives one output.
+
+    Raises:
+        ValueError: if the padding exceeds half the window, or no output position exists.
+    """
     check_positive_int("size", size)
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("stride", stride)
@@ -94,14 +100,14 @@ def pool_output_size(size: int, kernel_size: int, stride: int, padding: int = 0,
     if 2 * padding > kernel_size:
         raise ValueError(f"pool padding must be at most half the kernel size, got padding {padding} for "
                          f"kernel {kernel_size}.")
-    if kernel_size > size + 2 * padding:
-        raise ValueError(f"pooling window {kernel_size} does not fit an input of size {size} with padding "
-                         f"{padding}.")
     span = size + 2 * padding - kernel_size
-    out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
     # PyTorch drops a last window that would start inside the right padding.
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
+    if out < 1:
+        raise ValueError(f"pooling window {kernel_size} (stride {stride}, padding {padding}) does not fit an input "
+                         f"of size {size}.")
     return out
 
 

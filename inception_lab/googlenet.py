@@ -27,8 +27,9 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from inception_lab.cost import Cost, check_positive_int, conv2d_cost, inception_reduced_cost, linear_cost
-from inception_lab.layers import ConvBlockFactory, ConvReLU, Inception, check_input, conv_bn_relu_tv
+from inception_lab.cost import (Cost, check_positive_int, conv2d_cost, conv_output_size, inception_reduced_cost,
+                                linear_cost, pool_output_size)
+from inception_lab.layers import ConvBlockFactory, ConvReLU, Inception, SeparableConv, check_input, conv_bn_relu_tv
 from inception_lab.losses import AuxOutputs
 
 # ---------------------------------------------------------------------------------------------------------
@@ -266,40 +267,6 @@ def init_weights_(model: nn.Module, scheme: str) -> nn.Module:
     return model
 
 
-class SeparableConv(nn.Module):
-    """Depthwise-separable convolution: a per-channel k x k convolution, then a 1x1 ``conv_block``.
-
-    BN-Inception's first layer is such a convolution: "Our model employed separable convolution with depth
-    multiplier 8 on the first convolutional layer" [BN, Fig. 5]. Table 1 of GoogLeNet prints 2.7K params and
-    34M ops for its first line, which is what this layer costs (3 -> 24 depthwise 7x7, 24 -> 64 pointwise), and
-    not what a plain 7x7 convolution costs (see :func:`table1_comparison`). Offered as ``first_conv="separable"``.
-
-    Args:
-        depth_multiplier: depthwise filters per input channel (BN-Inception: 8).
-
-    Shape:
-        (N, in_channels, H, W) -> (N, out_channels, H', W'), H' = floor((H + 2 padding - k) / stride) + 1.
-
-    Deviations:
-        The depthwise convolution has no bias and no nonlinearity (neither paper says); a bias there would fold
-        into the pointwise convolution's bias.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int,
-                 depth_multiplier: int = 8, conv_block: ConvBlockFactory = ConvReLU) -> None:
-        super().__init__()
-        check_positive_int("in_channels", in_channels)
-        check_positive_int("depth_multiplier", depth_multiplier)
-        mid = in_channels * depth_multiplier
-        self.depthwise = nn.Conv2d(in_channels, mid, kernel_size, stride=stride, padding=padding,
-                                   groups=in_channels, bias=False)
-        self.pointwise = conv_block(mid, out_channels, kernel_size=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # N x C x H x W -> N x (C * depth_multiplier) x H' x W' -> N x out_channels x H' x W'
-        return self.pointwise(self.depthwise(x))
-
-
 class InceptionAux(nn.Module):
     """Auxiliary classifier on an intermediate Inception output [GoogLeNet, §5].
 
@@ -362,24 +329,6 @@ def _check_probability(name: str, p: float) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
         raise ValueError(f"{name} must be a probability in [0, 1), got {p!r}.")
     return float(p)
-
-
-def _conv_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """PyTorch's convolution output length (may be < 1 when the input is too small)."""
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-def _pool_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output length, ``ceil_mode`` included (may be < 1 when the input is too small).
-
-    Unlike :func:`inception_lab.cost.pool_output_size` this follows PyTorch exactly where the window is larger
-    than the input: in ``ceil_mode`` a 3x3/2 pooling of a 2x2 map gives one output.
-    """
-    span = size + 2 * padding - kernel
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
 
 
 class GoogLeNet(nn.Module):
@@ -568,15 +517,16 @@ class GoogLeNet(nn.Module):
                 c = module.out_channels
             elif isinstance(getattr(module, "conv", None), nn.Conv2d):
                 conv, c = module.conv, module.conv.out_channels
-            if conv is not None:
-                hw = tuple(_conv_size(s, conv.kernel_size[i], conv.stride[i], conv.padding[i])
-                           for i, s in enumerate(hw))
-            elif isinstance(module, nn.MaxPool2d):
-                hw = tuple(_pool_size(s, module.kernel_size, module.stride, module.padding, module.ceil_mode)
-                           for s in hw)
-            elif isinstance(module, nn.AdaptiveAvgPool2d):
-                hw = (1, 1)
-            if min(hw) < 1:
+            try:
+                if conv is not None:
+                    hw = tuple(conv_output_size(s, conv.kernel_size[i], conv.stride[i], conv.padding[i])
+                               for i, s in enumerate(hw))
+                elif isinstance(module, nn.MaxPool2d):
+                    hw = tuple(pool_output_size(s, module.kernel_size, module.stride, module.padding,
+                                                module.ceil_mode) for s in hw)
+                elif isinstance(module, nn.AdaptiveAvgPool2d):
+                    hw = (1, 1)
+            except ValueError:  # the input is too small for this stage
                 return shapes, name
             shapes[name] = (c, hw[0], hw[1])
         return shapes, None

@@ -84,6 +84,41 @@ def conv_bn_relu_tv(in_channels: int, out_channels: int, kernel_size: IntPair, s
     return ConvBNReLU(in_channels, out_channels, kernel_size, stride, padding, eps=1e-3)
 
 
+class SeparableConv(nn.Module):
+    """Depthwise-separable convolution: a per-channel k x k convolution, then a 1x1 ``conv_block``.
+
+    BN-Inception's first layer is such a convolution: "Our model employed separable convolution with depth
+    multiplier 8 on the first convolutional layer" [BN, Fig. 5]. For 3 -> 64 channels with a 7x7 kernel it has
+    7*7*24 + 24*64 = 2,712 weights instead of 7*7*3*64 = 9,408 -- and 2.7K / 34M is exactly what GoogLeNet's
+    Table 1 prints for its first line (chapter 2).
+
+    Args:
+        depth_multiplier: depthwise filters per input channel (BN-Inception: 8).
+        conv_block: the pointwise atom (:class:`ConvReLU` or :class:`ConvBNReLU`).
+
+    Shape:
+        (N, in_channels, H, W) -> (N, out_channels, H', W'), H' = floor((H + 2 padding - k) / stride) + 1.
+
+    Deviations:
+        The depthwise convolution is linear (no bias, BN or ReLU), as in TensorFlow's ``separable_conv2d``;
+        neither paper says. A bias there would fold into the pointwise convolution's bias.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int,
+                 depth_multiplier: int = 8, conv_block: ConvBlockFactory = ConvReLU) -> None:
+        super().__init__()
+        check_positive_int("in_channels", in_channels)
+        check_positive_int("depth_multiplier", depth_multiplier)
+        mid = in_channels * depth_multiplier
+        self.depthwise = nn.Conv2d(in_channels, mid, kernel_size, stride=stride, padding=padding,
+                                   groups=in_channels, bias=False)
+        self.pointwise = conv_block(mid, out_channels, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x C x H x W -> N x (C * depth_multiplier) x H' x W' -> N x out_channels x H' x W'
+        return self.pointwise(self.depthwise(x))
+
+
 def check_input(x: torch.Tensor, in_channels: int, who: str) -> None:
     """Raise a ``ValueError`` unless ``x`` is a 4-D (N, in_channels, H, W) tensor."""
     if not isinstance(x, torch.Tensor):

@@ -137,13 +137,17 @@ def test_conv_output_size_matches_torch():
 
 def test_pool_output_size_matches_torch():
     rng = random.Random(8)
-    for _ in range(300):
+    for _ in range(400):
         size, k, s = rng.randint(1, 30), rng.randint(1, 5), rng.randint(1, 4)
         p, ceil = rng.randint(0, k // 2), rng.random() < 0.5
-        if k > size + 2 * p:
+        try:
+            out = nn.MaxPool2d(k, s, p, ceil_mode=ceil)(torch.zeros(1, 1, size, size)).shape[-1]
+        except RuntimeError:
+            with pytest.raises(ValueError, match="does not fit"):
+                cost.pool_output_size(size, k, s, p, ceil)
             continue
-        out = nn.MaxPool2d(k, s, p, ceil_mode=ceil)(torch.zeros(1, 1, size, size)).shape[-1]
         assert cost.pool_output_size(size, k, s, p, ceil) == out
+    assert cost.pool_output_size(2, 3, 2, 0, ceil_mode=True) == 1  # the window hangs over the edge
 
 
 @pytest.mark.parametrize("call, message", [
