@@ -9,15 +9,6 @@ from torch import nn
 from inception_lab.batchnorm import ScratchBatchNorm2d
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Run single-threaded: on a small CPU shared with other jobs, extra threads mostly wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 C = 5
 SETTINGS = {  # name -> (momentum, affine, track_running_stats)
     "default": (0.1, True, True),

@@ -11,15 +11,6 @@ from inception_lab.cost import count
 from inception_lab.layers import ConvBNReLU, ConvReLU
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Run single-threaded: on a small CPU shared with other jobs, extra threads mostly wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def full():
     torch.manual_seed(0)

@@ -13,15 +13,6 @@ from inception_lab.folding import fold_batchnorm, fold_conv_bn
 from inception_lab.layers import ConvBNReLU
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Run single-threaded: on a small CPU shared with other jobs, extra threads mostly wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:
     """Give every BN non-trivial running statistics and affine parameters, so a wrong fold cannot pass."""
     g = torch.Generator().manual_seed(seed)
