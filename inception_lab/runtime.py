@@ -44,6 +44,17 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
+def use_reproducible_threads(device: torch.device) -> None:
+    """On the CPU, compute with a single thread; do nothing on other devices.
+
+    Parallel CPU kernels split sums differently for different thread counts, so training results would depend
+    on the reader's core count and a notebook's stored outputs could not be reproduced elsewhere. The book's
+    small networks lose little speed with one thread (on a shared 2-core CPU they often gain).
+    """
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); returns a CPU ``torch.Generator`` seeded the same way."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

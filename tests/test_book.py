@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 
 def page(html_root, name):
     return (html_root / name).read_text(encoding="utf-8")
@@ -9,7 +11,8 @@ def page(html_root, name):
 
 def test_every_toc_page_is_rendered(built_book):
     for name in ["book/intro.html", "book/how_to_use.html", "book/notation.html", "book/crosswalk.html",
-                 "book/instructors.html", "book/bibliography.html", "notebooks/01_inception_module.html"]:
+                 "book/instructors.html", "book/bibliography.html", "notebooks/01_inception_module.html",
+                 "notebooks/02_googlenet.html", "notebooks/03_bn_inception.html"]:
         assert (built_book / name).exists(), name
 
 
@@ -21,10 +24,12 @@ def test_chapter_1_shows_computed_numbers_and_figures(built_book):
     assert "Szegedy" in html  # citations resolved
 
 
-def test_exercises_and_dropdown_solutions(built_book):
-    html = page(built_book, "notebooks/01_inception_module.html")
-    assert html.count('class="exercise admonition"') >= 4
+@pytest.mark.parametrize("chapter", ["01_inception_module", "02_googlenet", "03_bn_inception"])
+def test_exercises_dropdown_solutions_and_glue(built_book, chapter):
+    html = page(built_book, f"notebooks/{chapter}.html")
+    assert html.count('class="exercise admonition"') >= 3
     assert html.count('class="solution dropdown admonition"') == html.count('class="exercise admonition"')
+    assert "{glue" not in html, "an unresolved glue role"
 
 
 def test_launch_buttons(built_book):

@@ -39,7 +39,8 @@ def test_solutions_are_folded_by_javascript(built_book, tmp_path):
     assert dom.count("solution dropdown admonition toggle toggle-hidden") == solutions
 
 
-@pytest.mark.parametrize("name", ["book/intro.html", "notebooks/01_inception_module.html"])
+@pytest.mark.parametrize("name", ["book/intro.html", "notebooks/01_inception_module.html",
+                                  "notebooks/02_googlenet.html", "notebooks/03_bn_inception.html"])
 def test_pages_render_something(built_book, tmp_path, name):
     shot = tmp_path / "shot.png"
     chromium(tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", (built_book / name).as_uri())

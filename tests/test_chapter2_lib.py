@@ -1,0 +1,189 @@
+"""Chapter 2's library pieces: the shipped mini GoogLeNet weights, the feature-map explorer, the exercise checkers."""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from inception_lab import data, exercises as ex, pretrained, train  # noqa: E402
+from inception_lab.googlenet import GoogLeNet, mini_googlenet  # noqa: E402
+from inception_lab.widgets import (  # noqa: E402
+    FeatureMapExplorer, branch_offsets, branch_options, capture_layer_maps, describe_selection, feature_map_layers,
+    plot_feature_map_selection)
+
+# ---------------------------------------------------------------------------------------------------------
+# Shipped weights
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_weights_are_small_plain_tensors_and_documented():
+    meta = pretrained.mini_googlenet_metadata()
+    assert pretrained.MINI_GOOGLENET_WEIGHTS.is_file()
+    size = pretrained.MINI_GOOGLENET_WEIGHTS.stat().st_size
+    assert size < 2_000_000 and size == meta["file"]["bytes"]
+    state_dict = torch.load(pretrained.MINI_GOOGLENET_WEIGHTS, map_location="cpu", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in state_dict.values())
+    for key in ("model", "data", "training", "results", "torch_version", "date", "command"):
+        assert key in meta
+    assert meta["model"]["name"] == "mini_googlenet"
+    assert {"seed", "clutter", "noise", "image_size", "n_train", "n_test"} <= set(meta["data"])
+    assert sum(v.numel() for k, v in state_dict.items()) == meta["parameters"]
+
+
+def test_load_mini_googlenet_is_in_eval_mode_with_the_recorded_options():
+    model = pretrained.load_mini_googlenet("cpu")
+    assert isinstance(model, GoogLeNet) and not model.training
+    options = pretrained.mini_googlenet_metadata()["model"]["options"]
+    assert model.aux_logits == options["aux_logits"]
+    assert next(model.parameters()).device.type == "cpu"
+    fresh = mini_googlenet(**options)
+    assert [k for k in fresh.state_dict()] == [k for k in model.state_dict()]
+
+
+def test_shipped_weights_classify_the_test_images():
+    model = pretrained.load_mini_googlenet("cpu")
+    test = pretrained.mini_googlenet_test_set(300)
+    _, loader = data.loaders(test, test, batch_size=150)
+    accuracy = train.evaluate(model, loader, device="cpu")["accuracy"]
+    recorded = pretrained.mini_googlenet_metadata()["results"]["test_accuracy"]
+    assert accuracy > 0.6  # chance is 0.1
+    assert abs(accuracy - recorded) < 0.1  # 300 images: within sampling noise of the recorded 2000-image score
+
+
+def test_missing_weights_give_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretrained, "MINI_GOOGLENET_WEIGHTS", tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="train_mini_weights.py"):
+        pretrained.load_mini_googlenet("cpu")
+    monkeypatch.setattr(pretrained, "MINI_GOOGLENET_METADATA", tmp_path / "missing.json")
+    with pytest.raises(FileNotFoundError, match="train_mini_weights.py"):
+        pretrained.mini_googlenet_metadata()
+
+
+def test_metadata_is_valid_json_packaged_next_to_the_weights():
+    text = pretrained.MINI_GOOGLENET_METADATA.read_text()
+    assert json.loads(text)["file"]["name"] == pretrained.MINI_GOOGLENET_WEIGHTS.name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Feature-map explorer
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    torch.manual_seed(0)
+    return mini_googlenet(aux_logits=True).eval()
+
+
+@pytest.fixture(scope="module")
+def images():
+    return data.make_shapes_dataset(4, seed=0, split="test")
+
+
+def test_layers_and_branches(small_model):
+    layers = feature_map_layers(small_model)
+    assert layers[:3] == ["conv1", "conv2", "conv3"] and layers[3] == "inception3a" and layers[-1] == "inception5b"
+    assert not any(name.startswith("aux") for name in layers)
+    offsets = branch_offsets(small_model, "inception3a")
+    widths = small_model.inception3a.branch_channels
+    assert offsets["output"] == (0, sum(widths.values()))
+    assert offsets["branch2"] == (widths["branch1"], widths["branch2"])
+    assert branch_offsets(small_model, "conv1") == {"output": (0, small_model.conv1.conv.out_channels)}
+    labels = [label for label, _ in branch_options(small_model, "inception4a")]
+    assert labels[2] == f"1x1 -> 3x3 ({small_model.inception4a.branch_channels['branch2']} ch)"
+
+
+def test_captured_maps_match_the_modules(small_model, images):
+    maps = capture_layer_maps(small_model, images.images[0])
+    x = images.images[:1]
+    with torch.no_grad():
+        stem = small_model.maxpool1(small_model.conv1(x))
+        expected = small_model.conv3(small_model.conv2(stem))
+    torch.testing.assert_close(maps["conv3"]["output"], expected[0])
+    branches = maps["inception3a"]
+    torch.testing.assert_close(torch.cat([branches[f"branch{i}"] for i in range(1, 5)]), branches["output"])
+    assert maps["inception5b"]["output"].shape == (128, 2, 2)
+    assert not small_model.training  # mode restored
+    with pytest.raises(ValueError, match="shape"):
+        capture_layer_maps(small_model, images.images)
+
+
+def test_explorer_driven_programmatically(small_model, images):
+    explorer = FeatureMapExplorer(small_model, images.images, images.labels, images.class_names)
+    assert explorer.values() == dict(image=0, layer="inception3a", branch="output", channel=0)
+    assert explorer.channel.max == small_model.inception3a.out_channels - 1
+    explorer.layer.value = "inception4a"
+    explorer.branch.value = "branch3"
+    start, channels = branch_offsets(small_model, "inception4a")["branch3"]
+    assert explorer.channel.max == channels - 1
+    explorer.channel.value = 2
+    assert f"channel {start + 2} of the concatenated output" in explorer.readout.value
+    torch.testing.assert_close(explorer.selected_map(), explorer.maps["inception4a"]["branch3"][2])
+    shown = explorer.figure.axes[1].images[0].get_array()
+    assert shown.shape == (4, 4) and torch.allclose(torch.as_tensor(shown.data), explorer.selected_map())
+    # a layer without branches falls back to the whole output, and the channel is clamped to its range
+    explorer.layer.value = "conv1"
+    assert explorer.values()["branch"] == "output" and explorer.channel.max == small_model.conv1.conv.out_channels - 1
+    explorer.layer.value = "inception4a"
+    explorer.branch.value = "branch3"
+    explorer.channel.value = channels - 1
+    explorer.layer.value = "inception5b"  # keeps branch3; its width differs
+    assert explorer.values()["branch"] == "branch3"
+    assert explorer.channel.value <= explorer.channel.max
+    explorer.image.value = 3
+    assert set(explorer._cache) == {0, 3}
+    assert images.class_names[images.labels[3]] in explorer.image.label
+
+
+def test_explorer_rejects_bad_settings(small_model, images):
+    with pytest.raises(ValueError, match="unknown layer"):
+        FeatureMapExplorer(small_model, images.images, layer="inception9z")
+    with pytest.raises(ValueError, match="channel must be between"):
+        FeatureMapExplorer(small_model, images.images, branch="branch3", channel=500)
+    with pytest.raises(ValueError, match="images must be"):
+        FeatureMapExplorer(small_model, images.images[0])
+
+
+def test_static_twin(small_model, images):
+    maps = capture_layer_maps(small_model, images.images[1])
+    fig = plot_feature_map_selection(data.denormalize_shapes(images.images[1]), maps, "inception3a", "branch2", 1)
+    n = maps["inception3a"]["branch2"].shape[0]
+    tiles = [ax for ax in fig.axes[3:] if ax.images]
+    assert len(tiles) == n
+    framed = [ax for ax in tiles if ax.spines["top"].get_visible()]
+    assert framed == [tiles[1]]
+    text = describe_selection(small_model, maps, "inception3a", "branch2", 1)
+    assert "1x1 -> 3x3" in text and f"of {n}" in text
+    with pytest.raises(ValueError, match="no branch"):
+        describe_selection(small_model, maps, "conv1", "branch2", 0)
+    with pytest.raises(ValueError, match="channel must be between"):
+        plot_feature_map_selection(images.images[1], maps, "inception3a", "branch2", n)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 2 exercise checkers
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("checker, right, wrong, hint", [
+    (ex.ch2_out_channels, 832, 1024, "all six columns"),
+    (ex.ch2_out_channels, 832, 704, "pooling branch"),
+    (ex.ch2_out_channels, 832, 576, "branch *outputs*"),
+    (ex.ch2_aux_head_macs, 4_169_728, 3_145_728, "last linear layer"),
+    (ex.ch2_aux_head_macs, 4_169_728, 15_966_208, "after the 5x5/3 average pooling"),
+    (ex.ch2_aux_head_macs, 4_169_728, 8_339_456, "FLOPs"),
+    (ex.ch2_training_only_params, 6_379_728, 3_188_840, "(4a) alone"),
+    (ex.ch2_training_only_params, 6_379_728, 6_377_680, "528 channels"),
+    (ex.ch2_kernel_saving, 12_845_056, 20_070_400, "whole 5x5 convolution"),
+    (ex.ch2_kernel_saving, 12_845_056, 25_690_112, "FLOPs"),
+])
+def test_ch2_checkers_confirm_right_and_hint_wrong_answers(checker, right, wrong, hint):
+    good, bad = checker(right), checker(wrong)
+    assert good.correct and str(good).startswith("Correct!")
+    assert not bad.correct and hint in str(bad)
+    assert not checker(None).correct and "should be a number" in str(checker(None))
+    assert not checker(right + 1).correct
