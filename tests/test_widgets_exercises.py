@@ -52,22 +52,6 @@ def test_static_twin_text_matches_rows():
     assert "naive" in text and "416" in text and "0.42x" in text
 
 
-@pytest.mark.parametrize("checker, right, wrong, hint", [
-    (ex.ch1_naive_out_channels, 672, 416, "pooling branch"),
-    (ex.ch1_naive_out_channels, 672, 256, "only the pooling branch"),
-    (ex.ch1_branch3_macs, 12_443_648, 10_035_200, "5x5 convolution alone"),
-    (ex.ch1_branch3_macs, 12_443_648, 120_422_400, "without"),
-    (ex.ch1_branch3_macs, 12_443_648, 24_887_296, "FLOPs"),
-    (ex.ch1_pool_proj, 32, 48, "outputs 272 channels"),
-])
-def test_checkers_confirm_right_and_hint_wrong_answers(checker, right, wrong, hint):
-    good, bad = checker(right), checker(wrong)
-    assert good.correct and str(good).startswith("Correct!")
-    assert not bad.correct and hint in str(bad)
-    assert "fdecea" in bad._repr_html_() and "e6f4ea" in good._repr_html_()
-    assert not checker(None).correct and "should be a number" in str(checker(None))
-
-
 def test_pointwise_checker():
     def right(x, w, b):
         return torch.einsum("nchw,oc->nohw", x, w[:, :, 0, 0]) + b[None, :, None, None]

@@ -1,0 +1,57 @@
+"""Every numeric exercise checker: the right answer is confirmed, each typical mistake gets its own hint."""
+
+import pytest
+
+from inception_lab import exercises as ex
+
+CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)
+    # chapter 1
+    (ex.ch1_naive_out_channels, 672, 416, "pooling branch"),
+    (ex.ch1_naive_out_channels, 672, 256, "only the pooling branch"),
+    (ex.ch1_branch3_macs, 12_443_648, 10_035_200, "5x5 convolution alone"),
+    (ex.ch1_branch3_macs, 12_443_648, 120_422_400, "without"),
+    (ex.ch1_branch3_macs, 12_443_648, 24_887_296, "FLOPs"),
+    (ex.ch1_pool_proj, 32, 48, "outputs 272 channels"),
+    # chapter 2
+    (ex.ch2_out_channels, 832, 1024, "all six columns"),
+    (ex.ch2_out_channels, 832, 704, "pooling branch"),
+    (ex.ch2_out_channels, 832, 576, "branch *outputs*"),
+    (ex.ch2_aux_head_macs, 4_169_728, 3_145_728, "last linear layer"),
+    (ex.ch2_aux_head_macs, 4_169_728, 15_966_208, "after the 5x5/3 average pooling"),
+    (ex.ch2_aux_head_macs, 4_169_728, 8_339_456, "FLOPs"),
+    (ex.ch2_training_only_params, 6_379_728, 3_188_840, "(4a) alone"),
+    (ex.ch2_training_only_params, 6_379_728, 6_377_680, "528 channels"),
+    (ex.ch2_kernel_saving, 12_845_056, 20_070_400, "whole 5x5 convolution"),
+    (ex.ch2_kernel_saving, 12_845_056, 25_690_112, "FLOPs"),
+    # chapter 3
+    (ex.ch3_bn_params_3a, 960, 480, "one per normalised channel"),
+    (ex.ch3_bn_params_3a, 960, 1920, "buffers"),
+    (ex.ch3_bn_params_3a, 960, 512, "only the 256 output channels"),
+    (ex.ch3_bn_params_3a, 960, 900, "reductions included"),
+    (ex.ch3_running_mean, 0.58, 3.78, "Keras"),
+    (ex.ch3_running_mean, 0.58, 3.0, "plain average"),
+    (ex.ch3_running_mean, 0.58, 0.4, "last batch alone"),
+    (ex.ch3_running_mean, 0.58, 0.6, "forgot to decay"),
+    (ex.ch3_running_mean, 0.58, 0.7, "once per batch"),
+    (ex.ch3_output_channels_4e, 1056, 1024, "printed value"),
+    (ex.ch3_output_channels_4e, 1056, 448, "pass through"),
+    (ex.ch3_output_channels_4e, 1056, 768, "Reductions are not concatenated"),
+    (ex.ch3_output_channels_4e, 1056, 1000, "4d's own columns"),
+]
+
+
+@pytest.mark.parametrize("checker, right, wrong, hint", CASES)
+def test_checkers_confirm_right_and_hint_wrong_answers(checker, right, wrong, hint):
+    good, bad = checker(right), checker(wrong)
+    assert good.correct and str(good).startswith("Correct!")
+    assert not bad.correct and hint in str(bad)
+    assert "fdecea" in bad._repr_html_() and "e6f4ea" in good._repr_html_()
+
+
+@pytest.mark.parametrize("checker", sorted({case[0] for case in CASES}, key=lambda f: f.__name__))
+def test_checkers_reject_non_numbers_and_near_misses(checker):
+    right = next(case[1] for case in CASES if case[0] is checker)
+    for answer in (None, "42", True):
+        feedback = checker(answer)
+        assert not feedback.correct and "should be a number" in str(feedback)
+    assert not checker(right + 1).correct
