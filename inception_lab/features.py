@@ -67,3 +67,13 @@ def capture_branches(model: nn.Module, x: torch.Tensor, module_name: str = "") -
     names = branch_names(model, module_name)
     maps = capture_features(model, x, names)
     return {n.rsplit(".", 1)[-1]: maps[n] for n in names}
+
+
+def strongest_channels_first(branch_maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Each branch's (1, C, H, W) maps with channels reordered by mean activation on the first image, largest first.
+
+    Trained filters are sparse: most channels of a branch are silent on a given image, so plots show the active
+    ones first.
+    """
+    return {name: maps[:, maps[0].mean((1, 2)).argsort(descending=True)] for name, maps in branch_maps.items()}
+

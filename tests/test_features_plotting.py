@@ -11,7 +11,8 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from inception_lab import cost, layers, plotting  # noqa: E402
-from inception_lab.features import branch_names, capture_branches, capture_features, record_outputs  # noqa: E402
+from inception_lab.features import (  # noqa: E402
+    branch_names, capture_branches, capture_features, record_outputs, strongest_channels_first)
 from inception_lab.images import denormalize_image, load_sample_image, normalize_image  # noqa: E402
 
 
@@ -38,6 +39,12 @@ def test_capture_features_and_hooks_are_removed(model):
         with record_outputs(model, ["0"]):
             raise RuntimeError("boom")
     assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_strongest_channels_first():
+    maps = {"a": torch.stack([torch.full((2, 2), v) for v in (1.0, 3.0, 2.0)])[None]}
+    ordered = strongest_channels_first(maps)["a"]
+    assert ordered.shape == (1, 3, 2, 2) and ordered[0, :, 0, 0].tolist() == [3.0, 2.0, 1.0]
 
 
 def test_capture_errors(model):
