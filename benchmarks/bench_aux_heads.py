@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 from inception_lab import data, train
-from inception_lab.googlenet import mini_googlenet
+from inception_lab.models.googlenet import mini_googlenet
 from inception_lab.runtime import seed_everything
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -39,7 +39,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from inception_lab.bn_inception import bn_inception, mini_bn_inception
+from inception_lab.models.bn_inception import bn_inception, mini_bn_inception
 from inception_lab.cost import count
 from inception_lab.folding import fold_batchnorm
 

@@ -17,7 +17,8 @@ import time
 
 import torch
 
-from inception_lab import bn_inception, cost, data, googlenet, train
+from inception_lab import cost, data, train
+from inception_lab.models import bn_inception, googlenet
 from inception_lab.batchnorm import ScratchBatchNorm2d
 from inception_lab.features import capture_branches
 from inception_lab.folding import fold_batchnorm

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from inception_lab.cost import check_positive_int
+from inception_lab.checks import check_positive_int
 
 
 class ScratchBatchNorm2d(nn.Module):
@@ -82,19 +82,6 @@ class ScratchBatchNorm2d(nn.Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
-
-    @classmethod
-    def from_batchnorm(cls, bn: nn.BatchNorm2d) -> "ScratchBatchNorm2d":
-        """A :class:`ScratchBatchNorm2d` with the settings, parameters, buffers and mode of ``bn``."""
-        if not isinstance(bn, nn.BatchNorm2d):
-            raise ValueError(f"from_batchnorm() needs an nn.BatchNorm2d, got {type(bn).__name__}.")
-        twin = cls(bn.num_features, eps=bn.eps, momentum=bn.momentum, affine=bn.affine,
-                   track_running_stats=bn.track_running_stats)
-        floats = [t for t in bn.state_dict().values() if t.is_floating_point()]
-        if floats:  # match dtype and device first: load_state_dict copies into the existing tensors
-            twin.to(device=floats[0].device, dtype=floats[0].dtype)
-        twin.load_state_dict(bn.state_dict())
-        return twin.train(bn.training)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked (as ``nn.BatchNorm2d``)."""

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from inception_lab.cost import check_non_negative_int, check_positive_int
+from inception_lab.checks import check_non_negative_int, check_positive_int
 
 #: The classes of :func:`make_shapes_dataset`, in label order. Each is a pattern, never a size:
 #: ``disk`` a filled circle; ``ring`` an annulus; ``square`` a filled square; ``frame`` a hollow square;

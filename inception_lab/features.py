@@ -52,21 +52,26 @@ def capture_features(model: nn.Module, x: torch.Tensor, names: Sequence[str]) ->
     return dict(maps)
 
 
-def branch_names(model: nn.Module, module_name: str = "") -> list[str]:
-    """Qualified names of the branches of the :class:`MultiBranch` module ``module_name`` (``""`` = model itself)."""
+def multi_branch(model: nn.Module, module_name: str = "") -> MultiBranch:
+    """The :class:`~inception_lab.layers.MultiBranch` module ``module_name`` of ``model`` (``""`` = the model)."""
     module = model.get_submodule(module_name) if module_name else model
     if not isinstance(module, MultiBranch):
         raise ValueError(f"{module_name or type(model).__name__!r} is a {type(module).__name__}, not a "
                          "multi-branch Inception module.")
-    prefix = f"{module_name}." if module_name else ""
-    return [prefix + b for b in module.branch_channels]
+    return module
 
 
 def capture_branches(model: nn.Module, x: torch.Tensor, module_name: str = "") -> dict[str, torch.Tensor]:
-    """Outputs of every branch of one Inception module (keys are the short branch names)."""
-    names = branch_names(model, module_name)
-    maps = capture_features(model, x, names)
-    return {n.rsplit(".", 1)[-1]: maps[n] for n in names}
+    """Outputs of every branch of one Inception module, keyed by branch name, from one forward pass of ``model``.
+
+    Works from the branch contract alone (:meth:`~inception_lab.layers.MultiBranch.branch_outputs`), so it
+    serves modules whose branches are single attributes (GoogLeNet's ``branch2``) and modules whose branches are
+    several flat attributes or split and concatenate (Inception-v3's ``branch3x3dbl_1`` ... ``_3``).
+    """
+    module = multi_branch(model, module_name)
+    with module.recording_branches() as captured, torch.no_grad():
+        model(x)
+    return {name: out.detach().to("cpu") for name, out in captured.items()}
 
 
 def strongest_channels_first(branch_maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from matplotlib import cbook
 from matplotlib import image as mpimg
 
-from inception_lab.cost import check_positive_int
+from inception_lab.checks import check_positive_int
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -4,21 +4,28 @@
   convolutions, including those inside the Inception modules, use rectified linear activation"].
 * :class:`ConvBNReLU` -- convolution (no bias) + BatchNorm + ReLU, the atom of BN-Inception [BN, §4.2] and of
   Inception-v3; attribute names ``conv``/``bn`` match torchvision's ``BasicConv2d`` so its weights load.
-* :class:`MultiBranch` -- parallel branches whose outputs are concatenated along channels (the "filter
-  concatenation" of [GoogLeNet, Fig. 2]); every Inception module in the book derives from it.
-* :class:`NaiveInception` [GoogLeNet, Fig. 2a] and :class:`Inception` [GoogLeNet, Fig. 2b].
+* :class:`SeparableConv` -- depthwise-separable convolution (BN-Inception's first layer).
+* :class:`MultiBranch` -- the **branch contract**: parallel branches whose outputs are concatenated along
+  channels (the "filter concatenation" of [GoogLeNet, Fig. 2]). Every Inception module of the book derives from
+  it and declares its branches with :meth:`MultiBranch.add_branch`; cost counting, feature capture, the
+  explorers and the diagrams work from that contract alone.
+
+The networks themselves (and the Inception modules specific to one paper) live in :mod:`inception_lab.models`.
 
 Introduced in chapter 1 (``notebooks/01_inception_module.ipynb``).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Protocol, Sequence, Union
 
 import torch
 from torch import nn
 
-from inception_lab.cost import IntPair, check_positive_int, pair
+from inception_lab.checks import IntPair, check_image_batch, check_positive_int, pair
+from inception_lab.shapes import BranchSpec, Parallel, chain_channels
 
 
 class ConvBlockFactory(Protocol):
@@ -119,106 +126,214 @@ class SeparableConv(nn.Module):
         return self.pointwise(self.depthwise(x))
 
 
-def check_input(x: torch.Tensor, in_channels: int, who: str) -> None:
-    """Raise a ``ValueError`` unless ``x`` is a 4-D (N, in_channels, H, W) tensor."""
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"{who} expects a torch.Tensor, got {type(x).__name__}.")
-    if x.dim() != 4 or x.shape[1] != in_channels:
-        raise ValueError(f"{who} expects input of shape (N, {in_channels}, H, W); got {tuple(x.shape)}.")
+
+#: One step of a branch: one ``(attribute, module)``, or several run on the same input and concatenated.
+StepSpec = Union[tuple[str, nn.Module], Sequence[tuple[str, nn.Module]]]
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch of a :class:`MultiBranch` module, as declared by :meth:`MultiBranch.add_branch`.
+
+    Attributes:
+        name: the branch's key (``"branch2"``, ``"branch7x7dbl"``): used in feature capture, costs and legends.
+        steps: attribute names of the module's layers, in order; a step with several names runs those layers on
+            the same input and concatenates their outputs (Inception-v3's expanded filter bank).
+        label: a fixed label, or ``""`` to derive one from the layers (``"1x1 → 3x3"``).
+    """
+
+    name: str
+    steps: tuple[tuple[str, ...], ...]
+    label: str = ""
 
 
 class MultiBranch(nn.Module):
     """Parallel branches on the same input, outputs concatenated along channels [GoogLeNet, Fig. 2].
 
-    Subclasses build their branches and pass them as ``name -> (module, out_channels)``; the names become
-    attributes (``branch1``, ``branch2``, ...) so that ``state_dict`` keys read like the paper's figure.
+    The branch contract: a subclass calls :meth:`add_branch` once per branch, in concatenation order, giving each
+    layer the attribute name that ``state_dict`` keys should have (torchvision's names, so its weights load).
+    From the declared branches the module knows its branches' labels and output channels, its
+    :meth:`spec` for the shape walk, and how to compute :meth:`branch_outputs`; nothing else needs to know how a
+    particular module is wired.
 
     Shape:
         (N, in_channels, H, W) -> (N, out_channels, H', W') with ``out_channels = sum(branch_channels)``.
     """
 
-    def __init__(self, in_channels: int, branches: dict[str, tuple[nn.Module, int]]) -> None:
+    def __init__(self, in_channels: int) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
-        self.branch_channels: dict[str, int] = {}
-        for name, (module, channels) in branches.items():
-            self.add_module(name, module)
-            self.branch_channels[name] = channels
+        self._branches: list[Branch] = []
+        self._recorded: dict[str, torch.Tensor] | None = None
+
+    def add_branch(self, name: str, *steps: StepSpec, label: str = "") -> None:
+        """Register a branch: its layers as ``(attribute, module)`` steps (a list of them = a split step)."""
+        if any(b.name == name for b in self._branches):
+            raise ValueError(f"{type(self).__name__} already has a branch named {name!r}.")
+        names: list[tuple[str, ...]] = []
+        for step in steps:
+            parts = [step] if isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str) else list(step)
+            if not parts:
+                raise ValueError(f"branch {name!r}: a step needs at least one (attribute, module) pair.")
+            for attribute, module in parts:
+                if not isinstance(module, nn.Module):
+                    raise ValueError(f"branch {name!r}: {attribute!r} must be an nn.Module, got "
+                                     f"{type(module).__name__}.")
+                self.add_module(attribute, module)
+            names.append(tuple(attribute for attribute, _ in parts))
+        self._branches.append(Branch(name, tuple(names), label))
+
+    @property
+    def branches(self) -> tuple[Branch, ...]:
+        """The declared branches, in concatenation order."""
+        return tuple(self._branches)
+
+    def spec(self) -> Parallel:
+        """This module as a :class:`~inception_lab.shapes.Parallel` node (for the shape walk, costs, diagrams)."""
+        from inception_lab.walk import to_spec  # walk imports this module
+
+        def step_chain(step: tuple[str, ...]) -> tuple:
+            if len(step) == 1:
+                return to_spec(getattr(self, step[0]))
+            return (Parallel(tuple(BranchSpec(n, to_spec(getattr(self, n))) for n in step)),)
+
+        return Parallel(tuple(BranchSpec(b.name, tuple(node for step in b.steps for node in step_chain(step)),
+                                         b.label) for b in self._branches))
+
+    @property
+    def branch_labels(self) -> dict[str, str]:
+        """Branch name -> label (declared, or derived from the layers: ``"1x1 → 3x3"``)."""
+        return {b.name: b.text for b in self.spec().branches}
+
+    @property
+    def branch_channels(self) -> dict[str, int]:
+        """Branch name -> channels that branch contributes to the concatenation."""
+        return {b.name: chain_channels(b.chain, self.in_channels) for b in self.spec().branches}
 
     @property
     def out_channels(self) -> int:
         """Channels after the filter concatenation."""
         return sum(self.branch_channels.values())
 
+    def _run(self, step: tuple[str, ...], x: torch.Tensor) -> torch.Tensor:
+        if len(step) == 1:
+            return getattr(self, step[0])(x)
+        return torch.cat([getattr(self, name)(x) for name in step], dim=1)
+
     def branch_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every branch's output before the concatenation (for inspection and feature maps)."""
-        check_input(x, self.in_channels, type(self).__name__)
-        outputs = {name: getattr(self, name)(x) for name in self.branch_channels}
+        check_image_batch(x, self.in_channels, type(self).__name__)
+        outputs = {}
+        for branch in self._branches:
+            y = x
+            for step in branch.steps:
+                y = self._run(step, y)
+            outputs[branch.name] = y
         sizes = {name: tuple(out.shape[2:]) for name, out in outputs.items()}
         if len(set(sizes.values())) > 1:
             raise ValueError(f"{type(self).__name__}: branch outputs have different grid sizes {sizes}; "
                              f"the input {tuple(x.shape[2:])} is too small for this module.")
         return outputs
 
+    @contextmanager
+    def recording_branches(self) -> Iterator[dict[str, torch.Tensor]]:
+        """Inside the ``with`` block, each forward pass stores its branch outputs in the yielded dict."""
+        self._recorded = recorded = {}
+        try:
+            yield recorded
+        finally:
+            self._recorded = None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # N x in_channels x H x W -> N x out_channels x H' x W'
-        return torch.cat(list(self.branch_outputs(x).values()), dim=1)
+        outputs = self.branch_outputs(x)
+        if self._recorded is not None:
+            self._recorded.update(outputs)
+        return torch.cat(list(outputs.values()), dim=1)
 
 
-class NaiveInception(MultiBranch):
-    """Naive Inception module [GoogLeNet, Fig. 2a]: 1x1, 3x3, 5x5 convolutions and 3x3 max-pooling in parallel.
-
-    The pooling branch has no projection, so it passes all ``in_channels`` through and the output has
-    ``in_channels + ch1x1 + ch3x3 + ch5x5`` channels: stacked naive modules can only grow [GoogLeNet, §4].
-
-    Shape:
-        (N, in_channels, H, W) -> (N, in_channels + ch1x1 + ch3x3 + ch5x5, H, W).
-    """
-
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3: int, ch5x5: int,
-                 conv_block: ConvBlockFactory = ConvReLU) -> None:
-        super().__init__(in_channels, {
-            "branch1": (conv_block(in_channels, ch1x1, kernel_size=1), ch1x1),
-            "branch2": (conv_block(in_channels, ch3x3, kernel_size=3, padding=1), ch3x3),
-            "branch3": (conv_block(in_channels, ch5x5, kernel_size=5, padding=2), ch5x5),
-            "branch4": (nn.MaxPool2d(kernel_size=3, stride=1, padding=1), in_channels),
-        })
+# ---------------------------------------------------------------------------------------------------------
+# Factorized convolutions [Rethinking, §3]
+# ---------------------------------------------------------------------------------------------------------
+#: What sits between the two factors of :class:`FactorizedConv`: nothing (a linear factorization), a ReLU, or
+#: BatchNorm + ReLU. "Linear activation was always inferior to using rectified linear units in all stages of the
+#: factorization" [Rethinking, §3.1, Fig. 2].
+BETWEEN = ("none", "relu", "bn_relu")
 
 
-class Inception(MultiBranch):
-    """Inception module with dimension reductions [GoogLeNet, Fig. 2b]; arguments are Table 1's columns.
+def conv_1xn(conv_block: ConvBlockFactory, in_channels: int, out_channels: int, n: int) -> nn.Module:
+    """A ``1 x n`` convolution atom, padded to keep the grid [Rethinking, §3.2, Fig. 3]."""
+    return conv_block(in_channels, out_channels, kernel_size=(1, n), padding=(0, n // 2))
 
-    Branches (``state_dict`` names as in torchvision's ``googlenet.Inception``):
-        branch1: 1x1 conv (``ch1x1``)
-        branch2: 1x1 reduce (``ch3x3red``) -> 3x3 conv (``ch3x3``)
-        branch3: 1x1 reduce (``ch5x5red``) -> 5x5 conv (``ch5x5``)
-        branch4: 3x3/1 max-pool -> 1x1 projection (``pool_proj``)
+
+def conv_nx1(conv_block: ConvBlockFactory, in_channels: int, out_channels: int, n: int) -> nn.Module:
+    """An ``n x 1`` convolution atom, padded to keep the grid [Rethinking, §3.2, Fig. 3]."""
+    return conv_block(in_channels, out_channels, kernel_size=(n, 1), padding=(n // 2, 0))
+
+
+class FactorizedConv(nn.Sequential):
+    """An ``n x n`` convolution factorized into ``1 x n`` followed by ``n x 1`` (or the reverse) [Rethinking, §3.2].
+
+    "Using a 3 x 1 convolution followed by a 1 x 3 convolution is equivalent to sliding a two layer network with
+    the same receptive field as in a 3 x 3 convolution" [Rethinking, §3.2, Fig. 3]: per pair of input and output
+    channels, 2n weights instead of n^2.
 
     Args:
-        conv_block: :class:`ConvReLU` (the paper) or :class:`ConvBNReLU` / :func:`conv_bn_relu_tv`.
-        branch3_kernel_size: 5 as in the paper.
-
-    Deviations:
-        ``branch3_kernel_size=3`` reproduces torchvision, whose "5x5" branch uses a 3x3 kernel, a port bug kept
-        for weight compatibility (pytorch/vision#906). The pooling branch uses ``ceil_mode=True`` like torchvision;
-        with stride 1 and padding 1 this changes nothing.
+        in_channels, out_channels: channels in and out of the pair.
+        n: the kernel side being factorized (odd, so both factors are padded symmetrically).
+        mid_channels: output channels of the first factor (default ``out_channels``).
+        first: ``"1xn"`` (default) or ``"nx1"``: which factor comes first.
+        between: ``"none"`` (linear: the pair computes exactly one rank-1 ``n x n`` kernel per channel pair when
+            ``mid_channels`` is 1, a sum of rank-1 kernels otherwise), ``"relu"`` or ``"bn_relu"``.
+        conv_block: the atom of the second factor (and of the first unless ``between="none"``).
 
     Shape:
-        (N, in_channels, H, W) -> (N, ch1x1 + ch3x3 + ch5x5 + pool_proj, H, W).
+        (N, in_channels, H, W) -> (N, out_channels, H, W).
     """
 
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
-                 pool_proj: int, conv_block: ConvBlockFactory = ConvReLU, branch3_kernel_size: int = 5) -> None:
-        if branch3_kernel_size not in (3, 5):
-            raise ValueError(f"branch3_kernel_size must be 5 (the paper) or 3 (torchvision), got "
-                             f"{branch3_kernel_size!r}.")
-        k = branch3_kernel_size
-        super().__init__(in_channels, {
-            "branch1": (conv_block(in_channels, ch1x1, kernel_size=1), ch1x1),
-            "branch2": (nn.Sequential(conv_block(in_channels, ch3x3red, kernel_size=1),
-                                      conv_block(ch3x3red, ch3x3, kernel_size=3, padding=1)), ch3x3),
-            "branch3": (nn.Sequential(conv_block(in_channels, ch5x5red, kernel_size=1),
-                                      conv_block(ch5x5red, ch5x5, kernel_size=k, padding=k // 2)), ch5x5),
-            "branch4": (nn.Sequential(nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
-                                      conv_block(in_channels, pool_proj, kernel_size=1)), pool_proj),
-        })
+    def __init__(self, in_channels: int, out_channels: int, n: int, *, mid_channels: int | None = None,
+                 first: str = "1xn", between: str = "relu", conv_block: ConvBlockFactory = ConvReLU) -> None:
+        check_positive_int("n", n)
+        if n % 2 == 0:
+            raise ValueError(f"n must be odd so that both factors keep the grid, got {n}.")
+        if first not in ("1xn", "nx1"):
+            raise ValueError(f"first must be '1xn' or 'nx1', got {first!r}.")
+        if between not in BETWEEN:
+            raise ValueError(f"between must be one of {BETWEEN}, got {between!r}.")
+        mid = out_channels if mid_channels is None else check_positive_int("mid_channels", mid_channels)
+        kernels = [(1, n), (n, 1)] if first == "1xn" else [(n, 1), (1, n)]
+        pads = [(k[0] // 2, k[1] // 2) for k in kernels]
+        if between == "none":
+            head: nn.Module = _conv(in_channels, mid, kernels[0], 1, pads[0], bias=False)
+        elif between == "relu":
+            head = ConvReLU(in_channels, mid, kernels[0], padding=pads[0])
+        else:
+            head = ConvBNReLU(in_channels, mid, kernels[0], padding=pads[0])
+        super().__init__(head, conv_block(mid, out_channels, kernel_size=kernels[1], padding=pads[1]))
+        self.n, self.first, self.between = n, first, between
+
+
+class StackedConv(nn.Sequential):
+    """A ``k x k`` convolution replaced by a stack of 3x3 convolutions with the same receptive field.
+
+    "Replacing the 5 x 5 convolution by two layers of 3 x 3" [Rethinking, §3.1, Fig. 1]: ``(k - 1) / 2`` stacked
+    3x3 atoms see a ``k x k`` window (5x5 -> two, 7x7 -> three), with 9 weights per channel pair and layer instead of
+    k^2. All layers but the last have ``mid_channels`` filters (default ``out_channels``).
+
+    Shape:
+        (N, in_channels, H, W) -> (N, out_channels, H, W).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, k: int, *, mid_channels: int | None = None,
+                 conv_block: ConvBlockFactory = ConvReLU) -> None:
+        check_positive_int("k", k)
+        if k < 3 or k % 2 == 0:
+            raise ValueError(f"k must be an odd kernel side >= 3 (5 -> two 3x3, 7 -> three 3x3), got {k}.")
+        mid = out_channels if mid_channels is None else check_positive_int("mid_channels", mid_channels)
+        layers, channels = [], in_channels
+        for i in range((k - 1) // 2):
+            width = out_channels if i == (k - 1) // 2 - 1 else mid
+            layers.append(conv_block(channels, width, kernel_size=3, padding=1))
+            channels = width
+        super().__init__(*layers)
+        self.k = k

@@ -1,6 +1,10 @@
-"""Small trained weights shipped with the library: the mini GoogLeNet trained on the synthetic shapes.
+"""Trained weights: the small ones shipped with the library, and torchvision's ImageNet weights where reachable.
 
-``inception_lab/weights/mini_googlenet.pt`` holds the ``state_dict`` of a :func:`~inception_lab.googlenet.mini_googlenet`
+* :func:`load_mini_googlenet` -- the mini GoogLeNet trained on the synthetic shapes (shipped, see below).
+* :func:`load_torchvision_weights` -- torchvision's ImageNet GoogLeNet weights for a :func:`googlenet_tv` model:
+  downloaded where the internet is reachable (Colab), read from a local file otherwise, a clear error if neither.
+
+``inception_lab/weights/mini_googlenet.pt`` holds the ``state_dict`` of a :func:`~inception_lab.models.googlenet.mini_googlenet`
 trained on :func:`~inception_lab.data.make_shapes_dataset` images by ``scripts/train_mini_weights.py`` (CPU, fixed seed);
 ``mini_googlenet.json`` next to it records how: the builder and its options, the data settings, the seed, the
 epochs, the test accuracy, the torch version and the date. Chapters 1 and 2 use them to show learned feature maps
@@ -12,14 +16,15 @@ Regenerate both files with ``python scripts/train_mini_weights.py`` (a few minut
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from typing import Any
 
 import torch
 
 from inception_lab.data import ShapesDataset, make_shapes_dataset
-from inception_lab.googlenet import GoogLeNet
 from inception_lab.models import build_model
+from inception_lab.models.googlenet import GoogLeNet
 from inception_lab.runtime import pick_device
 
 #: Folder of the shipped weights (package data, see ``pyproject.toml``).
@@ -83,3 +88,64 @@ def mini_googlenet_test_set(n: int = 1000) -> ShapesDataset:
     settings = mini_googlenet_metadata()["data"]
     return make_shapes_dataset(n, settings["image_size"], settings["seed"], split="test",
                                clutter=settings["clutter"], noise=settings["noise"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# torchvision's ImageNet weights
+# ---------------------------------------------------------------------------------------------------------
+TORCHVISION_WEIGHTS_URL = "https://download.pytorch.org/models/googlenet-1378be20.pth"
+
+
+def _download_torchvision_state_dict(progress: bool) -> dict[str, torch.Tensor]:
+    """Download (or read from torch's hub cache) torchvision's ImageNet GoogLeNet weights."""
+    from torchvision.models import GoogLeNet_Weights  # ImportError when torchvision is missing
+
+    return GoogLeNet_Weights.IMAGENET1K_V1.get_state_dict(progress=progress, check_hash=True)
+
+
+def load_torchvision_weights(model: GoogLeNet, path: str | os.PathLike[str] | None = None,
+                             progress: bool = True) -> GoogLeNet:
+    """Load torchvision's ImageNet GoogLeNet weights (69.8 % top-1) into a :func:`googlenet_tv` model.
+
+    Args:
+        model: a ``googlenet_tv(num_classes=1000)`` model, with or without auxiliary classifiers. Its
+            ``transform_input`` is switched on, as torchvision does when it loads these weights: they expect
+            inputs scaled to [-1, 1], and the switch lets you feed the usual ImageNet-normalised images.
+        path: a local copy of ``googlenet-1378be20.pth`` (for offline use). ``None`` downloads it through
+            torchvision (or reads torch's hub cache).
+        progress: show a download progress bar.
+
+    The auxiliary classifiers in that file were never trained ("NOT pretrained", torchvision warns); they are
+    loaded only when ``model`` has them.
+
+    Raises:
+        ValueError: if ``model`` is not a torchvision-compatible 1000-class GoogLeNet, or the file does not fit.
+        RuntimeError: if the weights cannot be obtained (no torchvision, or offline); the message says what to do.
+    """
+    if not isinstance(model, GoogLeNet) or model.num_classes != 1000 or model.lrn1 is not None:
+        raise ValueError("load_torchvision_weights needs a googlenet_tv(num_classes=1000) model.")
+    if path is not None:
+        if not os.path.isfile(path):
+            raise ValueError(f"no weights file at {os.fspath(path)!r}; download {TORCHVISION_WEIGHTS_URL} there.")
+        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        cache = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(TORCHVISION_WEIGHTS_URL))
+        advice = (f"Either run this where the internet is reachable (e.g. Google Colab), or download "
+                  f"{TORCHVISION_WEIGHTS_URL} on another machine and pass its location as "
+                  f"load_torchvision_weights(model, path=...) (or put it at {cache}).")
+        try:
+            state_dict = _download_torchvision_state_dict(progress)
+        except ImportError as err:
+            raise RuntimeError(f"torchvision is not installed, so its GoogLeNet weights cannot be downloaded. "
+                               f"Install it (pip install torchvision), or pass path=. {advice}") from err
+        except Exception as err:  # URLError, HTTPError, hash mismatch, ... : all mean "could not get the file"
+            raise RuntimeError(f"could not download torchvision's GoogLeNet weights ({type(err).__name__}: {err}). "
+                               f"{advice}") from err
+    if not model.aux_logits:
+        state_dict = {k: v for k, v in state_dict.items() if not k.startswith(("aux1.", "aux2."))}
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"the weights do not fit this model (build it with googlenet_tv()): {err}") from err
+    model.transform_input = True
+    return model

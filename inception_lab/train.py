@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from inception_lab.cost import check_non_negative_int, check_positive_int
+from inception_lab.checks import check_non_negative_int, check_positive_int
 from inception_lab.losses import inception_loss, main_logits
 from inception_lab.runtime import describe_device, pick_device, seed_everything
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from inception_lab import bn_inception as bi
+from inception_lab.models import bn_inception as bi
+from inception_lab.papers import batch_normalization as bp
 from inception_lab.cost import count
 from inception_lab.layers import ConvBNReLU, ConvReLU
 
@@ -19,12 +20,12 @@ def full():
 
 @pytest.fixture(scope="module")
 def comparison():
-    return bi.compare_with_googlenet()
+    return bp.compare_with_googlenet()
 
 
 def test_figure5_rows_hold_the_printed_columns():
-    rows = {r.name: r for r in bi.FIGURE5}
-    assert [r.name for r in bi.FIGURE5_MODULES] == ["3a", "3b", "3c", "4a", "4b", "4c", "4d", "4e", "5a", "5b"]
+    rows = {r.name: r for r in bp.FIGURE5}
+    assert [r.name for r in bp.FIGURE5_MODULES] == ["3a", "3b", "3c", "4a", "4b", "4c", "4d", "4e", "5a", "5b"]
     assert (rows["3a"].ch1x1, rows["3a"].ch3x3red, rows["3a"].ch3x3, rows["3a"].dbl3x3red, rows["3a"].dbl3x3,
             rows["3a"].pool_column) == (64, 64, 64, 64, 96, "avg + 32")
     assert rows["3c"].pool_column == "max + pass through" and rows["3c"].stride == 2 and rows["3c"].ch1x1 == 0
@@ -34,7 +35,7 @@ def test_figure5_rows_hold_the_printed_columns():
 
 
 def test_output_size_table_flags_exactly_the_inconsistent_rows():
-    table = bi.output_size_table()
+    table = bp.output_size_table()
     computed = {r.name: r.computed for r in table}
     assert [r.name for r in table if not r.matches] == ["3c", "4c", "4d", "4e"]
     assert computed["3c"] == (14, 14, 576)
@@ -45,16 +46,16 @@ def test_output_size_table_flags_exactly_the_inconsistent_rows():
 
 
 def test_output_size_table_agrees_with_a_forward_pass(full):
-    table = {r.name: r.computed for r in bi.output_size_table()}
+    table = {r.name: r.computed for r in bp.output_size_table()}
     x = torch.zeros(1, 3, 224, 224)
     with torch.no_grad():
-        for name, row in [("conv1", "conv1"), ("pool1", "pool1"), ("conv2_reduce", None), ("conv2", "conv2"),
-                          ("pool2", "pool2")]:
+        for name, row in [("conv1", "conv1"), ("maxpool1", "pool1"), ("conv2", None), ("conv3", "conv2"),
+                          ("maxpool2", "pool2")]:
             x = getattr(full, name)(x)
             if row is not None:
                 h, w, c = table[row]
                 assert tuple(x.shape[1:]) == (c, h, w), row
-        for row in bi.FIGURE5_MODULES:
+        for row in bp.FIGURE5_MODULES:
             x = getattr(full, f"inception{row.name}")(x)
             h, w, c = table[row.name]
             assert tuple(x.shape[1:]) == (c, h, w) and full.module_channels[row.name] == c, row.name
@@ -71,7 +72,7 @@ def test_params_and_macs_of_bn_inception(comparison, full):
 
 
 def test_separable_first_conv_is_the_papers_star():
-    model = bi.bn_inception(first_conv="separable", init_weights=False).eval()
+    model = bi.bn_inception(first_conv="separable", init_weights="pytorch").eval()
     report = count(model, (1, 3, 224, 224))
     conv1 = {l.name: l for l in report.layers if l.name.startswith("conv1")}
     assert conv1["conv1.depthwise"].params == 7 * 7 * 24  # depth multiplier 8: 3 -> 24 maps
@@ -87,15 +88,17 @@ def test_compare_with_googlenet(comparison):
     assert c.paper_params == 13_600_000 and c.paper_params_increase == 0.25 and c.paper_macs_increase == 0.30
     assert c.macs_increase == pytest.approx(2_032_600_064 / 1_582_671_872 - 1)
     with pytest.raises(ValueError, match="first_conv"):
-        bi.compare_with_googlenet("dw")
+        bp.compare_with_googlenet("dw")
 
 
 @pytest.mark.parametrize("first_conv", ["plain", "separable"])
-def test_googlenet_constants_match_the_googlenet_module(first_conv):
-    googlenet = pytest.importorskip("inception_lab.googlenet")
-    model = googlenet.googlenet(aux_logits=False, first_conv=first_conv).eval()
+def test_googlenet_cost_from_table1_matches_the_googlenet_model(first_conv):
+    from inception_lab.models import googlenet
+    from inception_lab.papers.going_deeper import googlenet_cost
+
+    model = googlenet.googlenet(aux_logits=False, first_conv=first_conv, init_weights="pytorch").eval()
     report = count(model, (1, 3, 224, 224))
-    assert (report.params, report.macs) == bi.GOOGLENET_COST[first_conv]
+    assert (report.params, report.macs) == (googlenet_cost(first_conv).params, googlenet_cost(first_conv).macs)
 
 
 def test_bn_before_every_nonlinearity_and_no_lrn(full):
@@ -125,7 +128,7 @@ def test_module_checks():
     with pytest.raises(ValueError, match="stride"):
         bi.BNInceptionModule(64, 32, 16, 16, 16, 16, "avg", 8, stride=3)
     with pytest.raises(ValueError, match="not an inception module"):
-        bi.BNInceptionModule.from_row(bi.FIGURE5[0], 3)
+        bi.BNInceptionModule.from_row(bp.FIGURE5[0], 3)
 
 
 @pytest.mark.parametrize("kwargs", [dict(num_classes=0), dict(first_conv="dw"), dict(dropout=1.0),

@@ -10,8 +10,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from inception_lab import data, pretrained, train  # noqa: E402
-from inception_lab.googlenet import GoogLeNet, mini_googlenet  # noqa: E402
-from inception_lab.widgets import (  # noqa: E402
+from inception_lab.models.googlenet import GoogLeNet, mini_googlenet  # noqa: E402
+from inception_lab.widgets.feature_maps import (  # noqa: E402
     FeatureMapExplorer, branch_offsets, branch_options, capture_layer_maps, describe_selection, feature_map_layers,
     plot_feature_map_selection)
 

@@ -10,6 +10,8 @@ import torchinfo
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from inception_lab.models import googlenet
+from inception_lab import shapes
 from inception_lab import cost, layers
 
 
@@ -77,7 +79,7 @@ def test_reduced_module_formula_equals_count_and_measurement(seed):
     bn = rng.random() < 0.5
     k = rng.choice([3, 5])
     block = layers.ConvBNReLU if bn else layers.ConvReLU
-    module = layers.Inception(c_in, **w, conv_block=block, branch3_kernel_size=k).eval()
+    module = googlenet.Inception(c_in, **w, conv_block=block, branch3_kernel_size=k).eval()
     shape = (1, c_in, size, size)
     analytic = cost.inception_reduced_cost(c_in, size, **w, bias=not bn, batchnorm=bn, branch3_kernel_size=k)
     report = cost.count(module, shape)
@@ -92,7 +94,7 @@ def test_naive_module_formula_equals_count_and_measurement(seed):
     rng = random.Random(3000 + seed)
     c_in, size = rng.randint(1, 64), rng.randint(5, 20)
     widths = [rng.randint(1, 48) for _ in range(3)]
-    module = layers.NaiveInception(c_in, *widths).eval()
+    module = googlenet.NaiveInception(c_in, *widths).eval()
     shape = (2, c_in, size, size)
     analytic = cost.inception_naive_cost(c_in, size, *widths, batch=2)
     assert analytic.total == cost.Cost(*measured(module, shape))
@@ -104,7 +106,7 @@ def test_naive_module_formula_equals_count_and_measurement(seed):
 def test_torchinfo_mult_adds_are_reproduced(bn, batch):
     """torchinfo adds bias terms and 2C per BatchNorm; CostReport.torchinfo_mult_adds predicts its total."""
     block = layers.ConvBNReLU if bn else layers.ConvReLU
-    model = nn.Sequential(layers.Inception(32, 8, 8, 16, 4, 8, 8, conv_block=block), nn.AdaptiveAvgPool2d(1),
+    model = nn.Sequential(googlenet.Inception(32, 8, 8, 16, 4, 8, 8, conv_block=block), nn.AdaptiveAvgPool2d(1),
                           nn.Flatten(), nn.Linear(40, 10)).eval()
     shape = (batch, 32, 14, 14)
     summary = torchinfo.summary(model, input_size=shape, verbose=0)
@@ -129,10 +131,10 @@ def test_conv_output_size_matches_torch():
         p = rng.randint(0, 3)
         if d * (k - 1) + 1 > size + 2 * p:
             with pytest.raises(ValueError, match="does not fit"):
-                cost.conv_output_size(size, k, s, p, d)
+                shapes.conv_output_size(size, k, s, p, d)
             continue
         out = nn.Conv2d(1, 1, k, s, p, d)(torch.zeros(1, 1, size, size)).shape[-1]
-        assert cost.conv_output_size(size, k, s, p, d) == out
+        assert shapes.conv_output_size(size, k, s, p, d) == out
 
 
 def test_pool_output_size_matches_torch():
@@ -144,10 +146,10 @@ def test_pool_output_size_matches_torch():
             out = nn.MaxPool2d(k, s, p, ceil_mode=ceil)(torch.zeros(1, 1, size, size)).shape[-1]
         except RuntimeError:
             with pytest.raises(ValueError, match="does not fit"):
-                cost.pool_output_size(size, k, s, p, ceil)
+                shapes.pool_output_size(size, k, s, p, ceil)
             continue
-        assert cost.pool_output_size(size, k, s, p, ceil) == out
-    assert cost.pool_output_size(2, 3, 2, 0, ceil_mode=True) == 1  # the window hangs over the edge
+        assert shapes.pool_output_size(size, k, s, p, ceil) == out
+    assert shapes.pool_output_size(2, 3, 2, 0, ceil_mode=True) == 1  # the window hangs over the edge
 
 
 @pytest.mark.parametrize("call, message", [
@@ -155,7 +157,7 @@ def test_pool_output_size_matches_torch():
     (lambda: cost.conv2d_cost(8, -1, 3, 5), "out_channels must be a positive integer"),
     (lambda: cost.conv2d_cost(6, 8, 3, 5, groups=4), "divisible by groups"),
     (lambda: cost.conv2d_cost(8, 8, 3.0, 5), "kernel_size must be a positive integer"),
-    (lambda: cost.conv_output_size(4, 7), "does not fit"),
+    (lambda: shapes.conv_output_size(4, 7), "does not fit"),
     (lambda: cost.inception_reduced_cost(192, 28, 64, 0, 128, 16, 32, 32), "ch3x3red"),
     (lambda: cost.inception_naive_cost(192, 0, 64, 128, 32), "size must be a positive integer"),
     (lambda: cost.linear_cost(10, True), "out_features"),

@@ -2,41 +2,41 @@
 
 import pytest
 
-from inception_lab import exercises as ex
+from inception_lab.exercises import batchnorm as e3, googlenet as e2, inception_module as e1
 
 CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)
     # chapter 1
-    (ex.ch1_naive_out_channels, 672, 416, "pooling branch"),
-    (ex.ch1_naive_out_channels, 672, 256, "only the pooling branch"),
-    (ex.ch1_branch3_macs, 12_443_648, 10_035_200, "5x5 convolution alone"),
-    (ex.ch1_branch3_macs, 12_443_648, 120_422_400, "without"),
-    (ex.ch1_branch3_macs, 12_443_648, 24_887_296, "FLOPs"),
-    (ex.ch1_pool_proj, 32, 48, "outputs 272 channels"),
+    (e1.naive_out_channels, 672, 416, "pooling branch"),
+    (e1.naive_out_channels, 672, 256, "only the pooling branch"),
+    (e1.branch3_macs, 12_443_648, 10_035_200, "5x5 convolution alone"),
+    (e1.branch3_macs, 12_443_648, 120_422_400, "without"),
+    (e1.branch3_macs, 12_443_648, 24_887_296, "FLOPs"),
+    (e1.pool_proj, 32, 48, "outputs 272 channels"),
     # chapter 2
-    (ex.ch2_out_channels, 832, 1024, "all six columns"),
-    (ex.ch2_out_channels, 832, 704, "pooling branch"),
-    (ex.ch2_out_channels, 832, 576, "branch *outputs*"),
-    (ex.ch2_aux_head_macs, 4_169_728, 3_145_728, "last linear layer"),
-    (ex.ch2_aux_head_macs, 4_169_728, 15_966_208, "after the 5x5/3 average pooling"),
-    (ex.ch2_aux_head_macs, 4_169_728, 8_339_456, "FLOPs"),
-    (ex.ch2_training_only_params, 6_379_728, 3_188_840, "(4a) alone"),
-    (ex.ch2_training_only_params, 6_379_728, 6_377_680, "528 channels"),
-    (ex.ch2_kernel_saving, 12_845_056, 20_070_400, "whole 5x5 convolution"),
-    (ex.ch2_kernel_saving, 12_845_056, 25_690_112, "FLOPs"),
+    (e2.out_channels, 832, 1024, "all six columns"),
+    (e2.out_channels, 832, 704, "pooling branch"),
+    (e2.out_channels, 832, 576, "branch *outputs*"),
+    (e2.aux_head_macs, 4_169_728, 3_145_728, "last linear layer"),
+    (e2.aux_head_macs, 4_169_728, 15_966_208, "after the 5x5/3 average pooling"),
+    (e2.aux_head_macs, 4_169_728, 8_339_456, "FLOPs"),
+    (e2.training_only_params, 6_379_728, 3_188_840, "(4a) alone"),
+    (e2.training_only_params, 6_379_728, 6_377_680, "528 channels"),
+    (e2.kernel_saving, 12_845_056, 20_070_400, "whole 5x5 convolution"),
+    (e2.kernel_saving, 12_845_056, 25_690_112, "FLOPs"),
     # chapter 3
-    (ex.ch3_bn_params_3a, 960, 480, "one per normalised channel"),
-    (ex.ch3_bn_params_3a, 960, 1920, "buffers"),
-    (ex.ch3_bn_params_3a, 960, 512, "only the 256 output channels"),
-    (ex.ch3_bn_params_3a, 960, 900, "reductions included"),
-    (ex.ch3_running_mean, 0.58, 3.78, "Keras"),
-    (ex.ch3_running_mean, 0.58, 3.0, "plain average"),
-    (ex.ch3_running_mean, 0.58, 0.4, "last batch alone"),
-    (ex.ch3_running_mean, 0.58, 0.6, "forgot to decay"),
-    (ex.ch3_running_mean, 0.58, 0.7, "once per batch"),
-    (ex.ch3_output_channels_4e, 1056, 1024, "printed value"),
-    (ex.ch3_output_channels_4e, 1056, 448, "pass through"),
-    (ex.ch3_output_channels_4e, 1056, 768, "Reductions are not concatenated"),
-    (ex.ch3_output_channels_4e, 1056, 1000, "4d's own columns"),
+    (e3.bn_params_3a, 960, 480, "one per normalised channel"),
+    (e3.bn_params_3a, 960, 1920, "buffers"),
+    (e3.bn_params_3a, 960, 512, "only the 256 output channels"),
+    (e3.bn_params_3a, 960, 900, "reductions included"),
+    (e3.running_mean, 0.58, 3.78, "Keras"),
+    (e3.running_mean, 0.58, 3.0, "plain average"),
+    (e3.running_mean, 0.58, 0.4, "last batch alone"),
+    (e3.running_mean, 0.58, 0.6, "forgot to decay"),
+    (e3.running_mean, 0.58, 0.7, "once per batch"),
+    (e3.output_channels_4e, 1056, 1024, "printed value"),
+    (e3.output_channels_4e, 1056, 448, "pass through"),
+    (e3.output_channels_4e, 1056, 768, "Reductions are not concatenated"),
+    (e3.output_channels_4e, 1056, 1000, "4d's own columns"),
 ]
 
 

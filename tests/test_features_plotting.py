@@ -12,14 +12,15 @@ from torch import nn  # noqa: E402
 
 from inception_lab import cost, layers, plotting  # noqa: E402
 from inception_lab.features import (  # noqa: E402
-    branch_names, capture_branches, capture_features, record_outputs, strongest_channels_first)
+    capture_branches, capture_features, multi_branch, record_outputs, strongest_channels_first)
+from inception_lab.models import googlenet  # noqa: E402
 from inception_lab.images import denormalize_image, load_sample_image, normalize_image  # noqa: E402
 
 
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    return nn.Sequential(layers.ConvReLU(3, 16, 3, padding=1), layers.Inception(16, 4, 4, 8, 2, 4, 4)).eval()
+    return nn.Sequential(layers.ConvReLU(3, 16, 3, padding=1), googlenet.Inception(16, 4, 4, 8, 2, 4, 4)).eval()
 
 
 def test_capture_branches_equal_the_concatenated_output(model):
@@ -27,7 +28,8 @@ def test_capture_branches_equal_the_concatenated_output(model):
     maps = capture_branches(model, x, "1")
     assert list(maps) == ["branch1", "branch2", "branch3", "branch4"]
     assert torch.allclose(torch.cat(list(maps.values()), 1), model(x))
-    assert branch_names(model, "1") == ["1.branch1", "1.branch2", "1.branch3", "1.branch4"]
+    assert multi_branch(model, "1") is model[1]
+    assert model[1]._recorded is None  # recording ends with the capture
 
 
 def test_capture_features_and_hooks_are_removed(model):
@@ -51,7 +53,7 @@ def test_capture_errors(model):
     with pytest.raises(ValueError, match="unknown module name"):
         capture_features(model, torch.randn(1, 3, 8, 8), ["nope"])
     with pytest.raises(ValueError, match="not a multi-branch"):
-        branch_names(model, "0")
+        multi_branch(model, "0")
 
 
 def test_sample_image():
@@ -69,9 +71,6 @@ def test_sample_image():
 
 def test_plots_draw_what_they_are_given():
     maps = torch.arange(5 * 4 * 4, dtype=torch.float32).view(1, 5, 4, 4)
-    fig = plotting.plot_feature_grid(maps, channels=5, ncols=3)
-    images = [ax.images[0].get_array() for ax in fig.axes if ax.images]
-    assert len(images) == 5 and np.array_equal(images[2], maps[0, 2].numpy())
     fig = plotting.plot_branches({"a": maps[0, :2], "b": maps[0, 2:]}, channels=2)
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["a\n(2 ch)", "b\n(3 ch)"]
     modules = cost.compare_inception_modules(192, 28, 64, 96, 128, 16, 32, 32)
@@ -79,16 +78,14 @@ def test_plots_draw_what_they_are_given():
     widths = [sum(p.get_width() for p in fig.axes[1].patches if p.get_y() < y < p.get_y() + p.get_height())
               for y in (0, 1)]
     assert widths == pytest.approx([303.464448, 128.049152])
-    ax = plotting.plot_cost_bars({"a": cost.Cost(1, 2_000_000)}, metric="macs")
-    assert ax.patches[0].get_width() == pytest.approx(2.0)
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert legend == ["1x1", "1x1 -> 3x3", "1x1 -> 5x5", "3x3 max-pool -> 1x1"]  # the reduced module's layers
     plt.close("all")
 
 
 def test_plot_errors():
     with pytest.raises(ValueError, match="shape \\(C, H, W\\)"):
-        plotting.plot_feature_grid(np.zeros((4, 4)))
-    with pytest.raises(ValueError, match="channels must select"):
-        plotting.plot_feature_grid(np.zeros((2, 4, 4)), channels=[5])
-    with pytest.raises(ValueError, match="metric must be one of"):
-        plotting.plot_cost_bars({"a": cost.Cost()}, metric="flops")
+        plotting.plot_branches({"a": np.zeros((4, 4))})
+    with pytest.raises(ValueError, match="image must have shape"):
+        plotting.plot_image(np.zeros((4, 4)))
     plt.close("all")

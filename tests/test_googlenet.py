@@ -15,9 +15,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from inception_lab import googlenet as gn
+from inception_lab import pretrained
+from inception_lab.cost import separable_conv_cost
+from inception_lab.models import googlenet as gn
+from inception_lab.papers import going_deeper as paper
 from inception_lab.cost import Cost, count
-from inception_lab.layers import Inception
+from inception_lab.models.googlenet import Inception
 from inception_lab.losses import AuxOutputs, inception_loss
 
 BUILDERS = {"googlenet": gn.googlenet, "googlenet_tv": gn.googlenet_tv}
@@ -103,7 +106,7 @@ def test_aux_heads_add_paper_parameters() -> None:
 
 def test_separable_first_conv_has_table1_cost() -> None:
     # Table 1 prints 2.7K / 34M for the first line: a 7x7 depthwise-separable conv with depth multiplier 8.
-    sep = gn.separable_conv_cost()
+    sep = separable_conv_cost()
     assert sep == Cost(params=2_712, macs=34_019_328)
     model = gn.googlenet(aux_logits=False, first_conv="separable", init_weights="pytorch").eval()
     report = count(model, (1, 3, 224, 224))
@@ -117,21 +120,21 @@ def test_separable_first_conv_has_table1_cost() -> None:
 # Table 1 as data, reproduced and explained
 # ---------------------------------------------------------------------------------------------------------
 def test_table1_data_is_consistent() -> None:
-    inception_lines = [line for line in gn.TABLE1 if line.type.startswith("inception")]
-    assert [line.type for line in inception_lines] == [f"inception ({r.name})" for r in gn.TABLE1_ROWS]
-    for line, row in zip(inception_lines, gn.TABLE1_ROWS):
+    inception_lines = [line for line in paper.TABLE1 if line.type.startswith("inception")]
+    assert [line.type for line in inception_lines] == [f"inception ({r.name})" for r in paper.TABLE1_ROWS]
+    for line, row in zip(inception_lines, paper.TABLE1_ROWS):
         assert line.output[2] == row.out_channels, line.type  # the concatenation: 1x1 + 3x3 + 5x5 + pool proj
     model = gn.googlenet(init_weights="pytorch")
-    for line in gn.TABLE1:
+    for line in paper.TABLE1:
         for name in line.modules:
             assert isinstance(getattr(model, name), nn.Module), name
-    assert gn.TABLE1_ROWS[0].out_channels == 64 + 128 + 32 + 32 == 256  # the chapter's worked example
+    assert paper.TABLE1_ROWS[0].out_channels == 64 + 128 + 32 + 32 == 256  # the chapter's worked example
 
 
 def test_model_reproduces_table1_output_sizes(paper_forward) -> None:
     _, outputs, planned = paper_forward
     assert outputs["fc"] == (1, 1000)
-    for line in gn.TABLE1:
+    for line in paper.TABLE1:
         if not line.modules:
             continue
         name = line.modules[-1]
@@ -144,9 +147,9 @@ def test_model_reproduces_table1_output_sizes(paper_forward) -> None:
 
 
 def test_table1_comparison_flags_exactly_the_disagreeing_lines(paper_report) -> None:
-    rows = gn.table1_comparison()
+    rows = paper.table1_comparison()
     assert [r.line for r in rows] == ["convolution 7x7/2", "convolution 3x3/1"] + [
-        f"inception ({r.name})" for r in gn.TABLE1_ROWS] + ["linear"]
+        f"inception ({r.name})" for r in paper.TABLE1_ROWS] + ["linear"]
     assert {r.line for r in rows if not r.matches} == DISAGREEING_LINES
     for r in rows:
         assert bool(r.note) == (r.line in DISAGREEING_LINES), r.line
@@ -160,12 +163,12 @@ def test_table1_comparison_flags_exactly_the_disagreeing_lines(paper_report) -> 
     assert "does not follow" in by_line["inception (5a)"].note
     # The comparison's pure formulas agree with counting the model built from the same rows.
     groups = paper_report.group(1)
-    for line in gn.TABLE1:
+    for line in paper.TABLE1:
         if line.params:
             r = by_line[line.label]
             assert sum(groups[m].macs for m in line.modules) == r.macs, line.label
             assert sum(groups[m].params for m in line.modules) == r.weights + r.biases, line.label
-    assert "NO" in gn.format_table1_comparison(rows)
+    assert "NO" in paper.format_table1_comparison(rows)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -240,31 +243,31 @@ def test_load_torchvision_weights_from_local_file(tmp_path, tv_models) -> None:
     path = tmp_path / "googlenet-1378be20.pth"
     torch.save(tv.state_dict(), path)
     ours = gn.googlenet_tv(aux_logits=False, init_weights="pytorch")  # the file's untrained aux heads are skipped
-    assert gn.load_torchvision_weights(ours, path=path) is ours
+    assert pretrained.load_torchvision_weights(ours, path=path) is ours
     assert ours.transform_input  # as torchvision sets it with these weights
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(ours.eval()(x), tv(x))
     with pytest.raises(ValueError, match="no weights file"):
-        gn.load_torchvision_weights(ours, path=tmp_path / "missing.pth")
+        pretrained.load_torchvision_weights(ours, path=tmp_path / "missing.pth")
     with pytest.raises(ValueError, match="googlenet_tv"):
-        gn.load_torchvision_weights(gn.googlenet(aux_logits=False, init_weights="pytorch"), path=path)
+        pretrained.load_torchvision_weights(gn.googlenet(aux_logits=False, init_weights="pytorch"), path=path)
 
 
 def test_load_torchvision_weights_offline_says_what_to_do(monkeypatch) -> None:
     def offline(progress: bool):
         raise urllib.error.URLError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(gn, "_download_torchvision_state_dict", offline)
+    monkeypatch.setattr(pretrained, "_download_torchvision_state_dict", offline)
     with pytest.raises(RuntimeError, match="Colab.*path=") as info:
-        gn.load_torchvision_weights(gn.googlenet_tv(aux_logits=False, init_weights="pytorch"))
-    assert gn.TORCHVISION_WEIGHTS_URL in str(info.value)
+        pretrained.load_torchvision_weights(gn.googlenet_tv(aux_logits=False, init_weights="pytorch"))
+    assert pretrained.TORCHVISION_WEIGHTS_URL in str(info.value)
 
 
 def test_load_torchvision_weights_without_torchvision(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "torchvision.models", None)  # "import" now fails
     with pytest.raises(RuntimeError, match="torchvision is not installed.*path="):
-        gn.load_torchvision_weights(gn.googlenet_tv(aux_logits=False, init_weights="pytorch"))
+        pretrained.load_torchvision_weights(gn.googlenet_tv(aux_logits=False, init_weights="pytorch"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -293,9 +296,9 @@ def test_aux_outputs_are_ordered_earliest_first() -> None:
     with torch.no_grad():
         torch.testing.assert_close(out.aux_logits[0], model.aux1(seen["inception4a"]))
         torch.testing.assert_close(out.aux_logits[1], model.aux2(seen["inception4d"]))
-        features, aux = model.forward_features(x)
+        features = model.forward_features(x)
         torch.testing.assert_close(model.forward_head(features), out.logits)
-        assert len(aux) == 2
+        assert features.shape == (2, model.num_features, 2, 2)
 
 
 def test_inception_loss_on_both_output_forms() -> None:
@@ -319,8 +322,8 @@ def test_inception_loss_on_both_output_forms() -> None:
 def test_mini_googlenet_shapes(size: int) -> None:
     model = gn.mini_googlenet().eval()
     assert type(model) is gn.GoogLeNet and isinstance(model.inception3a, Inception)
-    assert [getattr(model, f"inception{r.name}").out_channels for r in gn.TABLE1_ROWS] == [
-        r.scaled(8).out_channels for r in gn.TABLE1_ROWS]
+    assert [getattr(model, f"inception{r.name}").out_channels for r in paper.TABLE1_ROWS] == [
+        r.scaled(8).out_channels for r in paper.TABLE1_ROWS]
     outputs: dict[str, tuple[int, ...]] = {}
     for name in model.stage_shapes(size, size):
         getattr(model, name).register_forward_hook(
@@ -393,11 +396,11 @@ def test_bad_options_raise_value_error(options: dict, match: str) -> None:
 
 def test_bad_architecture_data_raises_value_error() -> None:
     with pytest.raises(ValueError, match="rows must be nine"):
-        gn.GoogLeNet(rows=gn.TABLE1_ROWS[:-1])
+        gn.GoogLeNet(rows=paper.TABLE1_ROWS[:-1])
     with pytest.raises(ValueError, match="maxpool4_kernel_size"):
         gn.GoogLeNet(maxpool4_kernel_size=4)
     with pytest.raises(ValueError, match="ch5x5"):
-        gn.InceptionRow("3a", 64, 96, 128, 16, 0, 32)
+        paper.InceptionRow("3a", 64, 96, 128, 16, 0, 32)
     with pytest.raises(ValueError, match="odd"):
         gn.StemSpec(conv1_kernel_size=4)
 

@@ -7,8 +7,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from inception_lab import cost, exercises as ex  # noqa: E402
-from inception_lab.widgets import INCEPTION_3A, InceptionExplorer, comparison_rows, comparison_text  # noqa: E402
+from inception_lab import cost  # noqa: E402
+from inception_lab.exercises import batchnorm as e3, googlenet as e2, inception_module as e1  # noqa: E402
+from inception_lab.widgets.inception_module import INCEPTION_3A, InceptionExplorer, comparison_rows, comparison_text  # noqa: E402
 
 
 def bar_totals(explorer):
@@ -62,8 +63,21 @@ def test_pointwise_checker():
     def crashes(x, w, b):
         raise RuntimeError("oops")
 
-    assert ex.ch1_pointwise_as_linear(right).correct
-    assert "forget the bias" in str(ex.ch1_pointwise_as_linear(no_bias))
-    assert "raised RuntimeError" in str(ex.ch1_pointwise_as_linear(crashes))
-    assert "must have shape" in str(ex.ch1_pointwise_as_linear(lambda x, w, b: None))
-    assert not ex.ch1_pointwise_as_linear(42).correct
+    assert e1.pointwise_as_linear(right).correct
+    assert "forget the bias" in str(e1.pointwise_as_linear(no_bias))
+    assert "raised RuntimeError" in str(e1.pointwise_as_linear(crashes))
+    assert "must have shape" in str(e1.pointwise_as_linear(lambda x, w, b: None))
+    assert not e1.pointwise_as_linear(42).correct
+
+
+def test_explorers_display_on_ipywidgets_7_and_8(capsys):
+    # ipywidgets 7 (Colab) widgets have no _repr_mimebundle_: an explorer must display through
+    # _ipython_display_, which hands the widget to IPython's display() on both major versions.
+    from inception_lab.widgets import Explorer
+    from inception_lab.widgets.feature_maps import FeatureMapExplorer
+
+    for cls in (InceptionExplorer, FeatureMapExplorer):
+        assert issubclass(cls, Explorer) and "_repr_mimebundle_" not in vars(cls)
+    explorer = InceptionExplorer()
+    explorer._ipython_display_()
+    assert "VBox" in capsys.readouterr().out  # outside a kernel, display() prints the widget's repr

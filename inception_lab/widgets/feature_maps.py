@@ -1,15 +1,16 @@
-"""Interactive explorers (thin ipywidgets wiring over :mod:`inception_lab.cost`, :mod:`inception_lab.features` and
-:mod:`inception_lab.plotting`): :class:`InceptionExplorer` (chapter 1) and :class:`FeatureMapExplorer` (chapter 2).
+"""The chapter-2 explorer: what a trained network's modules, branches and channels respond to.
 
-Every explorer computes with pure functions that are tested without a kernel, exposes its sliders and its
-read-outs as attributes (so tests can set a slider and read what it shows), and has a static twin -- the same
-figure and table drawn with default values -- for the rendered book, where no kernel runs.
+:class:`FeatureMapExplorer` is thin ipywidgets wiring over pure functions (:func:`capture_layer_maps`,
+:func:`describe_selection`, :func:`plot_feature_map_selection`, the last also its static twin). Branch labels come
+from each module's branch contract (:attr:`~inception_lab.layers.MultiBranch.branch_labels`), so the explorer
+names GoogLeNet's, BN-Inception's and Inception-v3's branches correctly.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from typing import Callable, Sequence
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -19,111 +20,14 @@ from IPython.display import display
 from matplotlib.figure import Figure
 from torch import nn
 
-from inception_lab.cost import ModuleCost, compare_inception_modules
 from inception_lab.data import denormalize_shapes
 from inception_lab.features import capture_features
 from inception_lab.layers import MultiBranch
-from inception_lab.plotting import plot_module_comparison, to_numpy
+from inception_lab.plotting import to_numpy
+from inception_lab.widgets import Explorer
 
-#: Defaults of the chapter-1 explorer: inception (3a) of GoogLeNet's Table 1 on its 28x28x192 input.
-INCEPTION_3A = dict(in_channels=192, size=28, ch1x1=64, ch3x3red=96, ch3x3=128, ch5x5red=16, ch5x5=32,
-                    pool_proj=32)
-
-_SLIDER_RANGES = dict(in_channels=(16, 1024, 16), size=(7, 56, 7), ch1x1=(8, 512, 8), ch3x3red=(8, 512, 8),
-                      ch3x3=(8, 512, 8), ch5x5red=(8, 256, 8), ch5x5=(8, 256, 8), pool_proj=(8, 256, 8))
-_SLIDER_LABELS = dict(in_channels="input ch", size="grid H=W", ch1x1="#1x1", ch3x3red="#3x3 reduce",
-                      ch3x3="#3x3", ch5x5red="#5x5 reduce", ch5x5="#5x5", pool_proj="pool proj")
-
-
-def comparison_rows(modules: Mapping[str, ModuleCost]) -> list[dict[str, object]]:
-    """One row per module variant: output channels, parameters, MACs, and MACs relative to the first variant."""
-    first = next(iter(modules.values())).total.macs
-    return [dict(variant=name, out_channels=m.out_channels, params=m.total.params, macs=m.total.macs,
-                 macs_ratio=m.total.macs / first) for name, m in modules.items()]
-
-
-def comparison_text(modules: Mapping[str, ModuleCost]) -> str:
-    """The comparison as a fixed-width text table (the static twin of the explorer's read-out)."""
-    lines = [f"{'variant':<10} {'out ch':>7} {'params':>12} {'MACs':>15} {'MACs vs first':>14}"]
-    for r in comparison_rows(modules):
-        lines.append(f"{r['variant']:<10} {r['out_channels']:>7} {r['params']:>12,} {r['macs']:>15,} "
-                     f"{r['macs_ratio']:>13.2f}x")
-    return "\n".join(lines)
-
-
-def comparison_html(modules: Mapping[str, ModuleCost]) -> str:
-    """The comparison as an HTML table (what the live explorer shows)."""
-    head = "".join(f"<th>{h}</th>" for h in ("variant", "out ch", "params", "MACs", "MACs vs first"))
-    body = "".join(
-        f"<tr><td>{html.escape(str(r['variant']))}</td><td>{r['out_channels']}</td><td>{r['params']:,}</td>"
-        f"<td>{r['macs']:,}</td><td>{r['macs_ratio']:.2f}x</td></tr>" for r in comparison_rows(modules))
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-class InceptionExplorer:
-    """Sliders for the input and every branch width; shows naive [Fig. 2a] vs reduced [Fig. 2b] module cost.
-
-    Attributes:
-        sliders: name -> ``IntSlider`` (names are the arguments of
-            :func:`~inception_lab.cost.compare_inception_modules`).
-        table: ``HTML`` widget with the comparison table.
-        plot: ``Output`` widget with the stacked bar chart.
-        widget: the whole explorer (display it, or just put the explorer last in a cell).
-        modules: the :class:`~inception_lab.cost.ModuleCost` of each variant for the current slider values.
-        figure: the matplotlib figure currently shown in ``plot``.
-    """
-
-    def __init__(self, **defaults: int) -> None:
-        unknown = set(defaults) - set(INCEPTION_3A)
-        if unknown:
-            raise ValueError(f"unknown explorer setting(s) {sorted(unknown)}; allowed: {sorted(INCEPTION_3A)}.")
-        values = {**INCEPTION_3A, **defaults}
-        self.sliders: dict[str, W.IntSlider] = {}
-        for name, (lo, hi, step) in _SLIDER_RANGES.items():
-            value = values[name]
-            if not lo <= value <= hi:
-                raise ValueError(f"{name}={value} is outside the explorer's range {lo}..{hi}.")
-            self.sliders[name] = W.IntSlider(value=value, min=lo, max=hi, step=1 if name == "size" else step,
-                                             description=_SLIDER_LABELS[name], continuous_update=False,
-                                             style={"description_width": "90px"})
-        self.table = W.HTML()
-        self.plot = W.Output()
-        for slider in self.sliders.values():
-            slider.observe(self._on_change, names="value")
-        self.widget = W.VBox([W.HBox([W.VBox(list(self.sliders.values())[:4]),
-                                      W.VBox(list(self.sliders.values())[4:])]), self.table, self.plot])
-        self.modules: dict[str, ModuleCost] = {}
-        self.update()
-
-    def values(self) -> dict[str, int]:
-        """Current slider values."""
-        return {name: s.value for name, s in self.sliders.items()}
-
-    def update(self) -> None:
-        """Recompute the costs and redraw the read-outs."""
-        self.modules = compare_inception_modules(**self.values())
-        self.table.value = comparison_html(self.modules)
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            self.figure = plot_module_comparison(self.modules,
-                                                 title="naive [Fig. 2a] vs with 1x1 reductions [Fig. 2b]")
-            display(self.figure)
-            plt.close(self.figure)  # shown once in the Output widget, not again by the inline backend
-
-    def _on_change(self, change: dict) -> None:
-        self.update()
-
-    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
-        """Show the widget when the explorer is the last expression of a cell."""
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Chapter 2: what a trained network's modules and branches respond to
-# ---------------------------------------------------------------------------------------------------------
-#: Dropdown labels of the feature-map explorer: the module's concatenated output, then GoogLeNet's four branches.
-BRANCH_LABELS = {"output": "all branches (concatenated)", "branch1": "1x1", "branch2": "1x1 -> 3x3",
-                 "branch3": "1x1 -> 5x5", "branch4": "3x3 pool -> 1x1"}
+#: Label of the module's whole (concatenated) output in the branch dropdown.
+OUTPUT_LABEL = "all branches (concatenated)"
 
 #: Captured maps of one image: layer name -> {"output" or branch name -> (C, H, W) tensor}.
 LayerMaps = dict[str, dict[str, torch.Tensor]]
@@ -159,9 +63,17 @@ def branch_offsets(model: nn.Module, layer: str) -> dict[str, tuple[int, int]]:
     return {"output": (0, module.conv.out_channels)}
 
 
+def branch_label(model: nn.Module, layer: str, key: str) -> str:
+    """What the explorer calls ``key`` of ``layer``: the module's own branch label, or :data:`OUTPUT_LABEL`."""
+    module = model.get_submodule(layer)
+    if key == "output" or not isinstance(module, MultiBranch):
+        return OUTPUT_LABEL
+    return module.branch_labels[key]
+
+
 def branch_options(model: nn.Module, layer: str) -> list[tuple[str, str]]:
     """``(label, key)`` pairs for the branch dropdown of ``layer``, each label with its channel count."""
-    return [(f"{BRANCH_LABELS.get(key, key)} ({channels} ch)", key)
+    return [(f"{branch_label(model, layer, key)} ({channels} ch)", key)
             for key, (_, channels) in branch_offsets(model, layer).items()]
 
 
@@ -182,22 +94,24 @@ def capture_layer_maps(model: nn.Module, image: torch.Tensor,
     if image.dim() != 4 or image.shape[0] != 1:
         raise ValueError(f"image must have shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}.")
     layers = feature_map_layers(model) if layers is None else list(layers)
-    names = []
-    for layer in layers:
-        names.append(layer)
-        names += [f"{layer}.{key}" for key in branch_offsets(model, layer) if key != "output"]
     first = next(model.parameters(), None)
     image = image.to(first.device if first is not None else "cpu")
     was_training = model.training
     model.eval()
+    branching = [model.get_submodule(layer) for layer in layers
+                 if isinstance(model.get_submodule(layer), MultiBranch)]
     try:
-        maps = capture_features(model, image, names)
+        with ExitStack() as stack:
+            recorded = {id(m): stack.enter_context(m.recording_branches()) for m in branching}
+            maps = capture_features(model, image, layers)
     finally:
         model.train(was_training)
     out: LayerMaps = {}
     for layer in layers:
+        module = model.get_submodule(layer)
         out[layer] = {"output": maps[layer][0]}
-        out[layer].update({key: maps[f"{layer}.{key}"][0] for key in branch_offsets(model, layer) if key != "output"})
+        if isinstance(module, MultiBranch):
+            out[layer].update({key: value[0].detach().cpu() for key, value in recorded[id(module)].items()})
     return out
 
 
@@ -214,14 +128,14 @@ def describe_selection(model: nn.Module, maps: LayerMaps, layer: str, branch: st
     active = (selection.flatten(1).amax(1) > 0).sum().item()
     where = "" if branch == "output" else (f" = channel {start + channel} of the concatenated output "
                                            f"(this branch holds channels {start}-{start + channels - 1})")
-    return (f"{layer}, {BRANCH_LABELS.get(branch, branch)}: channel {channel} of {channels}{where}; a "
+    return (f"{layer}, {branch_label(model, layer, branch)}: channel {channel} of {channels}{where}; a "
             f"{fmap.shape[0]}x{fmap.shape[1]} map, mean {fmap.mean().item():.3f}, max {fmap.max().item():.3f}. "
             f"{active} of the {channels} channels respond somewhere on this image.")
 
 
 def plot_feature_map_selection(image: torch.Tensor, maps: LayerMaps, layer: str, branch: str = "output",
                                channel: int = 0, title: str | None = None, ncols: int | None = None,
-                               cmap: str = "viridis") -> Figure:
+                               cmap: str = "viridis", label: str | None = None) -> Figure:
     """The feature-map explorer's figure, and its static twin: the image, one channel enlarged, all channels.
 
     Args:
@@ -229,6 +143,8 @@ def plot_feature_map_selection(image: torch.Tensor, maps: LayerMaps, layer: str,
         maps: :func:`capture_layer_maps` of that image.
         layer, branch, channel: the selection; ``branch="output"`` is the module's concatenated output.
         ncols: tiles per row in the all-channels panel (default: about 2.5 times as many columns as rows).
+        label: what to call the selection in the figure (default: the branch key; the explorer passes the
+            module's branch label, :func:`branch_label`).
 
     The enlarged map has its own colour scale (colour bar); the tiles share one scale, 0 to the largest value of
     the selection, so that silent channels look dark and the strongest responses stand out. The selected tile
@@ -268,14 +184,14 @@ def plot_feature_map_selection(image: torch.Tensor, maps: LayerMaps, layer: str,
             spine.set_visible(c == channel)
             spine.set_color("red")
             spine.set_linewidth(2.0)
-    label = BRANCH_LABELS.get(branch, branch)
+    label = label or (OUTPUT_LABEL if branch == "output" else branch)
     fig.text(0.695, 0.93, f"all {n} channels of {layer} / {label} (common scale)", ha="center", fontsize=9)
     if title:
         fig.suptitle(title, y=1.02)
     return fig
 
 
-class FeatureMapExplorer:
+class FeatureMapExplorer(Explorer):
     """Pick an image, a layer, a branch and a channel: see what a trained network's feature map looks like.
 
     Every selection is drawn by :func:`plot_feature_map_selection` (also the static twin) from maps captured by
@@ -407,10 +323,7 @@ class FeatureMapExplorer:
         with self.plot:
             self.plot.clear_output(wait=True)
             self.figure = plot_feature_map_selection(self.denormalize(self.images[v["image"]].cpu()), self.maps,
-                                                     v["layer"], v["branch"], v["channel"])
+                                                     v["layer"], v["branch"], v["channel"],
+                                                     label=branch_label(self.model, v["layer"], v["branch"]))
             display(self.figure)
             plt.close(self.figure)
-
-    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
-        """Show the widget when the explorer is the last expression of a cell."""
-        return self.widget._repr_mimebundle_(**kwargs)

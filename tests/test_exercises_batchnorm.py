@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import torch
 
-from inception_lab import exercises as ex
+from inception_lab.exercises import batchnorm as e3, googlenet as e2, inception_module as e1
 
 
 def test_running_mean_accepts_float_rounding():
-    assert ex.ch3_running_mean(0.1 * 4.0 + 0.9 * (0.1 * 2.0)).correct  # 0.5800000000000001 in float64
-    assert ex.ch3_running_mean(0.58 + 1e-9).correct
+    assert e3.running_mean(0.1 * 4.0 + 0.9 * (0.1 * 2.0)).correct  # 0.5800000000000001 in float64
+    assert e3.running_mean(0.58 + 1e-9).correct
 
 
 def test_expected_values_come_from_the_library_settings(monkeypatch):
     # Change the exercise's setting: the checker's answer follows (nothing is a typed-in constant).
-    monkeypatch.setitem(ex.EX3_MOMENTUM, "batch_means", (1.0, 1.0))
-    assert ex.ch3_running_mean(0.19).correct  # 0.9 * 0.1 + 0.1 * 1
-    monkeypatch.setitem(ex.EX3_BN_PARAMS, "row", "3b")
-    assert ex.ch3_bn_params_3a(2 * (64 + 64 + 96 + 64 + 96 + 96 + 64)).correct
+    monkeypatch.setitem(e3.MOMENTUM, "batch_means", (1.0, 1.0))
+    assert e3.running_mean(0.19).correct  # 0.9 * 0.1 + 0.1 * 1
+    monkeypatch.setitem(e3.BN_PARAMS, "row", "3b")
+    assert e3.bn_params_3a(2 * (64 + 64 + 96 + 64 + 96 + 96 + 64)).correct
 
 
 def _fold_right(weight, gamma, beta, mean, var, eps):
@@ -26,7 +26,7 @@ def _fold_right(weight, gamma, beta, mean, var, eps):
 
 
 def test_fold_checker():
-    assert ex.ch3_fold(_fold_right).correct
+    assert e3.fold(_fold_right).correct
 
     def no_eps(weight, gamma, beta, mean, var, eps):
         scale = gamma / torch.sqrt(var)
@@ -46,11 +46,11 @@ def test_fold_checker():
     def crashes(weight, gamma, beta, mean, var, eps):
         return weight * gamma  # shapes do not broadcast
 
-    assert "ignores eps" in str(ex.ch3_fold(no_eps))
-    assert "standard deviation" in str(ex.ch3_fold(no_sqrt))
-    assert "the bias is not" in str(ex.ch3_fold(bias_sign))
-    assert "folded weight is wrong" in str(ex.ch3_fold(weight_unscaled))
-    assert "raised RuntimeError" in str(ex.ch3_fold(crashes))
-    assert "pair of tensors" in str(ex.ch3_fold(lambda *args: None))
-    assert "Shapes" in str(ex.ch3_fold(lambda w, g, b, m, v, e: (w[:, :1], b)))
-    assert not ex.ch3_fold(42).correct
+    assert "ignores eps" in str(e3.fold(no_eps))
+    assert "standard deviation" in str(e3.fold(no_sqrt))
+    assert "the bias is not" in str(e3.fold(bias_sign))
+    assert "folded weight is wrong" in str(e3.fold(weight_unscaled))
+    assert "raised RuntimeError" in str(e3.fold(crashes))
+    assert "pair of tensors" in str(e3.fold(lambda *args: None))
+    assert "Shapes" in str(e3.fold(lambda w, g, b, m, v, e: (w[:, :1], b)))
+    assert not e3.fold(42).correct

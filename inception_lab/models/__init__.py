@@ -1,6 +1,10 @@
-"""The model registry: every network of the book by name, built with ``build_model(name, **options)``.
+"""The networks of the book, one file per network, and the registry that builds any of them by name.
 
-``PRESETS`` is a plain dict of builder functions; each builder documents its options and deviations.
+* :mod:`~inception_lab.models.googlenet` -- GoogLeNet / Inception v1 [GoogLeNet]: chapters 1 and 2.
+* :mod:`~inception_lab.models.bn_inception` -- BN-Inception [BN]: chapter 3.
+
+Each file holds the network's modules, the network and its presets. ``PRESETS`` is a plain dict of builder
+functions; each builder documents its options and deviations. Build any preset with ``build_model(name, ...)``.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from typing import Any, Callable
 
 from torch import nn
 
-from inception_lab import bn_inception, googlenet
+from inception_lab.models import bn_inception, googlenet
 
 PRESETS: dict[str, Callable[..., nn.Module]] = {
     "googlenet": googlenet.googlenet,  # [GoogLeNet, Table 1], faithful to the paper

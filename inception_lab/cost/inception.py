@@ -1,0 +1,82 @@
+"""The Inception module of chapter 1 as pure data, and its cost branch by branch [GoogLeNet, Fig. 2].
+
+:func:`naive_spec` and :func:`reduced_spec` describe the two modules of Fig. 2 as
+:class:`~inception_lab.shapes.Parallel` nodes; :class:`inception_lab.models.googlenet.NaiveInception` and
+:class:`~inception_lab.models.googlenet.Inception` describe themselves with exactly these specs (a test checks it),
+so the explorer of chapter 1 and the torch modules share one description. Pure Python.
+"""
+
+from __future__ import annotations
+
+from inception_lab.checks import IntPair, check_choice, check_positive_int
+from inception_lab.cost.core import ModuleCost, parallel_cost
+from inception_lab.shapes import BranchSpec, Parallel, conv, pool
+
+#: Kernel of the "#5x5" branch: 5 in the paper, 3 in torchvision's port (pytorch/vision#906).
+BRANCH3_KERNELS = (5, 3)
+
+
+def naive_spec(in_channels: int, ch1x1: int, ch3x3: int, ch5x5: int, *, bias: bool = True,
+               batchnorm: bool = False) -> Parallel:
+    """Naive Inception module [GoogLeNet, Fig. 2a]: 1x1, 3x3 and 5x5 convolutions and a 3x3 max-pool in parallel."""
+    check_positive_int("in_channels", in_channels)
+    widths = {"branch1": (ch1x1, 1), "branch2": (ch3x3, 3), "branch3": (ch5x5, 5)}
+    branches = [BranchSpec(name, (conv(check_positive_int(f"{name} width", width), k, bias=bias,
+                                       batchnorm=batchnorm),))
+                for name, (width, k) in widths.items()]
+    branches.append(BranchSpec("branch4", (pool("max", 3, 1, 1),)))
+    return Parallel(tuple(branches))
+
+
+def reduced_spec(ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int, pool_proj: int, *,
+                 bias: bool = True, batchnorm: bool = False, branch3_kernel_size: int = 5) -> Parallel:
+    """Inception module with dimension reductions [GoogLeNet, Fig. 2b]; the arguments are Table 1's columns.
+
+    ``branch3_kernel_size=3`` gives torchvision's variant (pytorch/vision#906); ``batchnorm=True, bias=False``
+    gives its conv-BN-ReLU atoms.
+    """
+    for name, value in dict(ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3, ch5x5red=ch5x5red, ch5x5=ch5x5,
+                            pool_proj=pool_proj).items():
+        check_positive_int(name, value)
+    k = check_choice("branch3_kernel_size", branch3_kernel_size, BRANCH3_KERNELS)
+    c = dict(bias=bias, batchnorm=batchnorm)
+    return Parallel((
+        BranchSpec("branch1", (conv(ch1x1, 1, **c),)),
+        BranchSpec("branch2", (conv(ch3x3red, 1, **c), conv(ch3x3, 3, **c))),
+        BranchSpec("branch3", (conv(ch5x5red, 1, **c), conv(ch5x5, k, **c))),
+        BranchSpec("branch4", (pool("max", 3, 1, 1, ceil_mode=True), conv(pool_proj, 1, **c))),
+    ))
+
+
+def inception_naive_cost(in_channels: int, size: IntPair, ch1x1: int, ch3x3: int, ch5x5: int, *, bias: bool = True,
+                         batchnorm: bool = False, batch: int = 1) -> ModuleCost:
+    """Cost of the naive module [GoogLeNet, Fig. 2a] on an ``in_channels x size`` input.
+
+    The pooling branch has no parameters and passes all ``in_channels`` through, which is why stacking naive
+    modules makes the channel count grow from module to module [GoogLeNet, §4].
+    """
+    return parallel_cost(naive_spec(in_channels, ch1x1, ch3x3, ch5x5, bias=bias, batchnorm=batchnorm), in_channels,
+                         size, batch=batch)
+
+
+def inception_reduced_cost(in_channels: int, size: IntPair, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int,
+                           ch5x5: int, pool_proj: int, *, bias: bool = True, batchnorm: bool = False,
+                           branch3_kernel_size: int = 5, batch: int = 1) -> ModuleCost:
+    """Cost of the module with dimension reductions [GoogLeNet, Fig. 2b]; arguments are Table 1's columns."""
+    check_positive_int("in_channels", in_channels)
+    spec = reduced_spec(ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj, bias=bias, batchnorm=batchnorm,
+                        branch3_kernel_size=branch3_kernel_size)
+    return parallel_cost(spec, in_channels, size, batch=batch)
+
+
+def compare_inception_modules(in_channels: int, size: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int,
+                              ch5x5: int, pool_proj: int) -> dict[str, ModuleCost]:
+    """The naive module [Fig. 2a] and the reduced one [Fig. 2b] with the same 1x1/3x3/5x5 output widths.
+
+    This is the comparison behind the chapter-1 explorer: same input, same number of 3x3 and 5x5 filters,
+    with and without the 1x1 reductions (and with the pool projection instead of passing pooled channels on).
+    """
+    return {
+        "naive": inception_naive_cost(in_channels, size, ch1x1, ch3x3, ch5x5),
+        "reduced": inception_reduced_cost(in_channels, size, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj),
+    }

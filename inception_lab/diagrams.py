@@ -1,0 +1,183 @@
+"""Block diagrams drawn from the code: any multi-branch module, any network's stages, with their alt text.
+
+A diagram is drawn from the module's :mod:`~inception_lab.shapes` spec -- the same description the shape walk
+and the cost model use -- so a figure in the book always shows what the code builds. :func:`draw_module` draws
+the branches as columns of boxes ("1x1 conv, 64", "3x3 max-pool") joined at the filter concatenation, with each
+branch's output channels and the output grid; :func:`draw_network` draws a network's stages in order with their
+output shapes. :func:`describe_module` and :func:`describe_network` give the matching alternative text.
+
+Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.walk.to_spec` (imported only
+when a module, not a spec, is passed). Colours are the Okabe-Ito colour-blind-safe palette.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from inception_lab.shapes import Node, Op, Parallel, Shape, apply, start_shape, walk
+
+#: Okabe-Ito colours by kind of operation (colour-blind safe).
+COLOURS = {"conv1x1": "#56B4E9", "conv": "#E69F00", "pool": "#009E73", "concat": "#CC79A7", "io": "#F0F0F0",
+           "module": "#F0E442"}
+
+
+def _as_parallel(module: Any) -> Parallel:
+    if isinstance(module, Parallel):
+        return module
+    from inception_lab.walk import to_spec  # torch is needed only for a torch module
+
+    chain = to_spec(module)
+    if len(chain) != 1 or not isinstance(chain[0], Parallel):
+        raise ValueError(f"draw_module needs a multi-branch module (or a shapes.Parallel); "
+                         f"{type(module).__name__} is not one.")
+    return chain[0]
+
+
+def _colour(op: Op) -> str:
+    if op.kind != "conv":
+        return COLOURS["pool"]
+    return COLOURS["conv1x1"] if op.kernel == (1, 1) else COLOURS["conv"]
+
+
+def _box(ax: Any, x: float, y: float, w: float, h: float, text: str, colour: str, fontsize: float = 8) -> None:
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=colour, edgecolor="#333333", linewidth=0.8))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color="#111111")
+
+
+def _arrow(ax: Any, x0: float, y0: float, x1: float, y1: float) -> None:
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                arrowprops=dict(arrowstyle="-|>", color="#444444", lw=0.8, shrinkA=0, shrinkB=0))
+
+
+def _shape_text(shape: Shape) -> str:
+    return f"{shape.channels} x {shape.height} x {shape.width}"
+
+
+def draw_module(module: Any, input_shape: Sequence[int], title: str | None = None) -> Figure:
+    """A block diagram of a multi-branch module on an input of ``input_shape`` = (channels, height, width).
+
+    Args:
+        module: a :class:`~inception_lab.layers.MultiBranch` torch module or a :class:`~inception_lab.shapes.Parallel`.
+        input_shape: (C, H, W) of the module's input.
+        title: figure title (default: none).
+
+    Branches are columns, in concatenation order; a split inside a branch (Inception-v3's expanded filter bank) is
+    drawn as boxes side by side. Under each column: the channels that branch contributes.
+    """
+    spec = _as_parallel(module)
+    start = start_shape(*input_shape)
+    out = apply(spec, start)
+    columns = [(b, walk(b.chain, start)[-1] if b.chain else start) for b in spec.branches]
+    depth = max(len(b.chain) for b, _ in columns) or 1
+    width = max(2.6, 2.2 * len(columns))
+    fig, ax = plt.subplots(figsize=(width, 1.3 + 0.62 * (depth + 2)))
+    top, bottom = depth + 1.6, 0.0
+    xs = [(i + 0.5) * width / len(columns) for i in range(len(columns))]
+    centre = width / 2
+    _box(ax, centre, top, min(width * 0.6, 3.6), 0.45, f"input {_shape_text(start)}", COLOURS["io"])
+    col_w = 0.9 * width / len(columns)
+    for x, (branch, branch_out) in zip(xs, columns):
+        _arrow(ax, centre, top - 0.23, x, top - 0.77)
+        y = top - 1.0
+        for i, node in enumerate(branch.chain or (None,)):
+            if i:
+                _arrow(ax, x, y + 0.77, x, y + 0.23)
+            if node is None:
+                _box(ax, x, y, col_w, 0.45, "identity", COLOURS["io"])
+            elif isinstance(node, Op):
+                _box(ax, x, y, col_w, 0.45, node.label, _colour(node))
+            else:  # a split: its branches side by side, concatenated
+                n = len(node.branches)
+                for j, sub in enumerate(node.branches):
+                    sx = x - col_w / 2 + (j + 0.5) * col_w / n
+                    label = " / ".join(op.label for op in sub.chain if isinstance(op, Op))
+                    _box(ax, sx, y, col_w / n * 0.92, 0.45, label.replace(", ", "\n"), _colour(sub.chain[0]), 7)
+            y -= 1.0
+        _arrow(ax, x, y + 0.77, x, bottom + 0.23)
+        ax.text(x + 0.08, (y + 0.77 + bottom + 0.23) / 2, f"{branch_out.channels} ch", ha="left", va="center",
+                fontsize=8, color="#333333")
+    _box(ax, centre, bottom, width - 0.3, 0.45,
+         f"filter concatenation: {_shape_text(out)}", COLOURS["concat"])
+    ax.set_xlim(0, width)
+    ax.set_ylim(bottom - 0.5, top + 0.5)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def describe_module(module: Any, input_shape: Sequence[int], name: str = "module") -> str:
+    """Alternative text for :func:`draw_module`: every branch's layers, its channels, and the output shape."""
+    spec = _as_parallel(module)
+    start = start_shape(*input_shape)
+    out = apply(spec, start)
+    parts = []
+    for branch in spec.branches:
+        branch_out = walk(branch.chain, start)[-1] if branch.chain else start
+        layers = ", then ".join(op.label if isinstance(op, Op) else
+                                "in parallel " + " and ".join(b.text for b in op.branches) for op in branch.chain)
+        parts.append(f"{branch.name}: {layers or 'the input itself'} ({branch_out.channels} channels)")
+    return (f"Block diagram of the {name}: {len(spec.branches)} parallel branches read a {_shape_text(start)} "
+            f"input. " + "; ".join(parts) + f". Their outputs are concatenated into {_shape_text(out)}.")
+
+
+def _stage_label(name: str, chain: Sequence[Node]) -> str:
+    if len(chain) == 1 and isinstance(chain[0], Parallel):
+        return f"{name}: {len(chain[0].branches)} branches"
+    ops = [node.label for node in chain if isinstance(node, Op)]
+    return f"{name}: " + " + ".join(ops) if ops else name
+
+
+def network_stages(model: Any, height: int, width: int) -> list[tuple[str, str, Shape, str]]:
+    """``(stage, label, output shape, kind)`` for every stage of ``model.main_path()`` on a ``height x width`` input."""
+    from inception_lab.walk import stage_shapes, to_spec
+
+    shapes = stage_shapes(model, height, width)
+    rows = []
+    for name, child in model.main_path():
+        chain = to_spec(child)
+        if not chain:
+            continue  # layers that keep the shape (LRN, identity) are left out of the picture
+        kind = ("module" if isinstance(chain[0], Parallel) else
+                "pool" if all(isinstance(n, Op) and n.kind != "conv" for n in chain) else "conv")
+        rows.append((name, _stage_label(name, chain), shapes[name], kind))
+    return rows
+
+
+def draw_network(model: Any, height: int, width: int, title: str | None = None, columns: int = 2) -> Figure:
+    """A network's stages top to bottom (in ``columns`` columns), each box with its output shape.
+
+    Args:
+        model: a network with a ``main_path()`` (every network of :mod:`inception_lab.models`).
+        height, width: the input size the shapes are computed for.
+    """
+    rows = network_stages(model, height, width)
+    per_column = -(-len(rows) // columns)
+    fig, ax = plt.subplots(figsize=(4.4 * columns, 0.5 + 0.42 * per_column))
+    colours = {"module": COLOURS["module"], "pool": COLOURS["pool"], "conv": COLOURS["conv"]}
+    for i, (_, label, shape, kind) in enumerate(rows):
+        col, row = divmod(i, per_column)
+        x, y = 2.2 + 4.4 * col, per_column - row
+        _box(ax, x, y, 4.0, 0.34, f"{label}  ->  {_shape_text(shape)}", colours[kind], 7.5)
+        if row < per_column - 1 and i < len(rows) - 1:
+            _arrow(ax, x, y - 0.17, x, y - 0.66)
+    ax.set_xlim(0, 4.4 * columns)
+    ax.set_ylim(0.4, per_column + 0.6)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def describe_network(model: Any, height: int, width: int, name: str | None = None) -> str:
+    """Alternative text for :func:`draw_network`: the stages in order with their output shapes."""
+    rows = network_stages(model, height, width)
+    stages = "; ".join(f"{label} ({_shape_text(shape)})" for _, label, shape, _ in rows)
+    return (f"Stages of {name or type(model).__name__} on a {height} x {width} input, in order: {stages}.")

@@ -1,0 +1,217 @@
+"""What "Batch Normalization" prints [BN], transcribed as data, and the checks of its Figure 5.
+
+* :data:`FIGURE5` -- the appendix table "Inception architecture" (Figure 5), one :class:`Figure5Row` per printed
+  row, columns as printed; :class:`~inception_lab.models.bn_inception.BNInception` is built from these rows.
+* The paper's statements about the network's size (:data:`PAPER_PARAMS`, ...).
+* :func:`output_size_table` -- printed vs computed output sizes (3c, 4c, 4d and 4e disagree);
+  :func:`compare_with_googlenet` -- the counted network next to GoogLeNet and to the paper's claims.
+
+Two things in the printed table do not add up, and the library implements what the filter columns say:
+
+* Output sizes: the channel counts of 4c and 4d sum to 160+160+160+128 = 608 and 96+192+192+128 = 608 (printed
+  576), 4e to 0+192+256+608 = 1056 (printed 1024), and the stride-2 modules 3c and 4e print their *input* grid
+  (28x28, 14x14) instead of the 14x14 and 7x7 they produce. The Caffe model ported to PyTorch by Cadene's
+  ``pretrainedmodels`` has the same 608/1056 flow.
+* Size: the paper says the network "contains 13.6*10^6 parameters" [BN, §4.2]; the table gives about 11.3 M.
+
+Introduced in chapter 3 (``notebooks/03_bn_inception.ipynb``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from inception_lab.checks import check_choice, check_positive_int
+from inception_lab.papers.going_deeper import FIRST_CONVS, googlenet_cost
+
+if TYPE_CHECKING:  # pragma: no cover
+    from inception_lab.cost.counting import CostReport
+
+@dataclass(frozen=True)
+class Figure5Row:
+    """One printed row of [BN, Fig. 5] ("Inception architecture"), columns as printed.
+
+    Attributes:
+        name: our name for the row ("conv1", "pool1", ..., "3a", ..., "5b", "avgpool").
+        type: the "type" column as printed ("convolution*", "max pool", "inception", ...).
+        patch_size: kernel size from the "patch size/stride" column (``None`` for inception rows).
+        stride: stride from the same column ("stride 2" for modules 3c and 4e, else 1 for inception rows).
+        printed_output: the "output size" column as (height, width, channels), *as printed* (see
+            :func:`output_size_table` for where it disagrees with the filter columns).
+        depth: the "depth" column (weight layers on the longest path through the row).
+        ch1x1: "#1x1" (0: no 1x1 branch, as in 3c and 4e).
+        ch3x3red: "#3x3 reduce".
+        ch3x3: "#3x3".
+        dbl3x3red: "double #3x3 reduce".
+        dbl3x3: "double #3x3" (both 3x3 layers of the branch have this width).
+        pool: "avg" or "max" from the "Pool +proj" column (``None`` outside inception rows).
+        pool_proj: the "+proj" width; ``None`` for "pass through" (pooled input concatenated unprojected).
+    """
+
+    name: str
+    type: str
+    patch_size: int | None
+    stride: int
+    printed_output: tuple[int, int, int]
+    depth: int
+    ch1x1: int = 0
+    ch3x3red: int = 0
+    ch3x3: int = 0
+    dbl3x3red: int = 0
+    dbl3x3: int = 0
+    pool: str | None = None
+    pool_proj: int | None = None
+
+    @property
+    def is_inception(self) -> bool:
+        return self.type == "inception"
+
+    @property
+    def pool_column(self) -> str:
+        """The "Pool +proj" cell as printed, e.g. ``"avg + 32"`` or ``"max + pass through"``."""
+        if self.pool is None:
+            return ""
+        return f"{self.pool} + {'pass through' if self.pool_proj is None else self.pool_proj}"
+
+
+# [BN, Fig. 5], transcribed row by row. The stem's 3x3 convolution row also prints a "#3x3 reduce" of 64: a 1x1
+# convolution to 64 channels before it, as in GoogLeNet's Table 1.
+FIGURE5: tuple[Figure5Row, ...] = (
+    Figure5Row("conv1", "convolution*", 7, 2, (112, 112, 64), 1),
+    Figure5Row("pool1", "max pool", 3, 2, (56, 56, 64), 0),
+    Figure5Row("conv2", "convolution", 3, 1, (56, 56, 192), 1, ch3x3red=64, ch3x3=192),
+    Figure5Row("pool2", "max pool", 3, 2, (28, 28, 192), 0),
+    #          name  type         patch stride printed output   depth #1x1 #3x3r #3x3 d#3x3r d#3x3 pool  proj
+    Figure5Row("3a", "inception", None, 1, (28, 28, 256), 3, 64, 64, 64, 64, 96, "avg", 32),
+    Figure5Row("3b", "inception", None, 1, (28, 28, 320), 3, 64, 64, 96, 64, 96, "avg", 64),
+    Figure5Row("3c", "inception", None, 2, (28, 28, 576), 3, 0, 128, 160, 64, 96, "max", None),
+    Figure5Row("4a", "inception", None, 1, (14, 14, 576), 3, 224, 64, 96, 96, 128, "avg", 128),
+    Figure5Row("4b", "inception", None, 1, (14, 14, 576), 3, 192, 96, 128, 96, 128, "avg", 128),
+    Figure5Row("4c", "inception", None, 1, (14, 14, 576), 3, 160, 128, 160, 128, 160, "avg", 128),
+    Figure5Row("4d", "inception", None, 1, (14, 14, 576), 3, 96, 128, 192, 160, 192, "avg", 128),
+    Figure5Row("4e", "inception", None, 2, (14, 14, 1024), 3, 0, 128, 192, 192, 256, "max", None),
+    Figure5Row("5a", "inception", None, 1, (7, 7, 1024), 3, 352, 192, 320, 160, 224, "avg", 128),
+    Figure5Row("5b", "inception", None, 1, (7, 7, 1024), 3, 352, 192, 320, 192, 224, "max", 128),
+    Figure5Row("avgpool", "avg pool", 7, 1, (1, 1, 1024), 0),
+)
+FIGURE5_MODULES: tuple[Figure5Row, ...] = tuple(row for row in FIGURE5 if row.is_inception)
+#: Rows by name ("conv1", "3a", ...).
+ROW: dict[str, Figure5Row] = {row.name: row for row in FIGURE5}
+
+# What the BN paper says about the size of this network [BN, §4.2 and the text under Fig. 5].
+# What the BN paper says about the size of this network [BN, §4.2 and the text under Fig. 5].
+PAPER_PARAMS = 13_600_000  # "The network contains 13.6*10^6 parameters" [BN, §4.2]
+PAPER_PARAMS_INCREASE = 0.25  # "it increases the number of parameters by 25%" [BN, Fig. 5 text]
+PAPER_MACS_INCREASE = 0.30  # "the computational cost is increased by about 30%" [BN, Fig. 5 text]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checking the printed table
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OutputSize:
+    """Computed vs printed output size of one row of [BN, Fig. 5], as (height, width, channels)."""
+
+    name: str
+    type: str
+    printed: tuple[int, int, int]
+    computed: tuple[int, int, int]
+
+    @property
+    def matches(self) -> bool:
+        return self.printed == self.computed
+
+    @property
+    def difference(self) -> str:
+        """Which of grid and channels disagree, e.g. ``"channels 608 (printed 576)"``; ``""`` when they match."""
+        parts = []
+        if self.printed[:2] != self.computed[:2]:
+            parts.append(f"grid {self.computed[0]}x{self.computed[1]} (printed {self.printed[0]}x{self.printed[1]})")
+        if self.printed[2] != self.computed[2]:
+            parts.append(f"channels {self.computed[2]} (printed {self.printed[2]})")
+        return "; ".join(parts)
+
+
+
+
+#: Which stage of :class:`~inception_lab.models.bn_inception.BNInception` implements each non-module row.
+_STAGE_OF_ROW = {"conv1": "conv1", "pool1": "maxpool1", "conv2": "conv3", "pool2": "maxpool2", "avgpool": "avgpool"}
+
+
+def output_size_table(image_size: int = 224) -> list[OutputSize]:
+    """Every row of [BN, Fig. 5] with its printed output size and the size its columns actually give.
+
+    Computed by the library's shape walk over :func:`~inception_lab.models.bn_inception.bn_inception` (which is
+    built from :data:`FIGURE5`), without running it. At 224 the rows that disagree are 3c, 4c, 4d and 4e.
+    """
+    from inception_lab.models.bn_inception import bn_inception
+    from inception_lab.walk import stage_shapes
+
+    check_positive_int("image_size", image_size)
+    shapes = stage_shapes(bn_inception(init_weights="pytorch"), image_size, image_size)
+    rows = []
+    for row in FIGURE5:
+        c, h, w = shapes[_STAGE_OF_ROW.get(row.name, f"inception{row.name}")].chw
+        rows.append(OutputSize(row.name, row.type, row.printed_output, (h, w, c)))
+    return rows
+
+
+@dataclass(frozen=True)
+class CostComparison:
+    """Params and MACs of BN-Inception vs paper-faithful GoogLeNet, next to what the BN paper claims.
+
+    Attributes:
+        params, macs: of :func:`bn_inception` (eval mode, 1x3x224x224), counted by :func:`inception_lab.cost.count`.
+        bn_params: the part of ``params`` that is BatchNorm gamma and beta.
+        first_conv: ``"plain"`` or ``"separable"``, for both networks.
+        googlenet_params, googlenet_macs: paper-faithful GoogLeNet [GoogLeNet, Table 1] with the same kind of
+            first convolution, no auxiliary heads (:func:`~inception_lab.papers.going_deeper.googlenet_cost`).
+        paper_params: the 13.6 M of [BN, §4.2].
+        paper_params_increase, paper_macs_increase: +25 % and +30 % over GoogLeNet [BN, Fig. 5 text].
+        report: the full per-layer :class:`~inception_lab.cost.CostReport`.
+    """
+
+    first_conv: str
+    params: int
+    macs: int
+    bn_params: int
+    googlenet_params: int
+    googlenet_macs: int
+    paper_params: int
+    paper_params_increase: float
+    paper_macs_increase: float
+    report: CostReport
+
+    @property
+    def params_increase(self) -> float:
+        """Computed relative increase in parameters over GoogLeNet (0.61 means +61 %)."""
+        return self.params / self.googlenet_params - 1
+
+    @property
+    def macs_increase(self) -> float:
+        """Computed relative increase in MACs over GoogLeNet."""
+        return self.macs / self.googlenet_macs - 1
+
+
+
+
+def compare_with_googlenet(first_conv: str = "plain") -> CostComparison:
+    """Count :func:`~inception_lab.models.bn_inception.bn_inception` at 1x3x224x224 and set it next to GoogLeNet
+    (:func:`~inception_lab.papers.going_deeper.googlenet_cost`) and the paper's claims.
+
+    Args:
+        first_conv: ``"plain"`` or ``"separable"`` (the paper's "*"), used for both networks so that like is
+            compared with like (GoogLeNet's Table 1 numbers also imply a separable first layer).
+    """
+    from inception_lab.cost.counting import count
+    from inception_lab.models.bn_inception import bn_inception
+
+    check_choice("first_conv", first_conv, FIRST_CONVS)
+    report = count(bn_inception(first_conv=first_conv, init_weights="pytorch").eval(), (1, 3, 224, 224))
+    bn_params = sum(l.params for l in report.layers if l.kind in ("BatchNorm2d", "ScratchBatchNorm2d"))
+    googlenet = googlenet_cost(first_conv)
+    return CostComparison(first_conv=first_conv, params=report.params, macs=report.macs, bn_params=bn_params,
+                          googlenet_params=googlenet.params, googlenet_macs=googlenet.macs,
+                          paper_params=PAPER_PARAMS, paper_params_increase=PAPER_PARAMS_INCREASE,
+                          paper_macs_increase=PAPER_MACS_INCREASE, report=report)
