@@ -1,0 +1,145 @@
+"""What "Rethinking the Inception Architecture for Computer Vision" prints [Rethinking], transcribed as data.
+
+* :data:`TABLE1` -- the outline of the proposed network (its Table 1; the column is the *input* size of each row).
+* :data:`TABLE3` -- single-crop results of the cumulative "Inception-v2" ablation (Table 3).
+* The stated costs and savings of §3 (factorization), §5 (grid-size reduction), §6-7 and the abstract, as numbers
+  with the sentence they come from, so chapters and tests can check them against the cost model.
+
+Provenance: the text and captions were read in full; the bodies of Tables 3 and 4 only through third-party
+transcriptions that agree with the numbers the paper's own text repeats (the last row of Table 3 is also in the
+abstract). Introduced in chapters 4-6. Imports only the formula layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Table 1: the network outline
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OutlineRow:
+    """One row of [Rethinking, Table 1]: "type", "patch size/stride or remarks", "input size" (H, W, C)."""
+
+    type: str
+    patch: str
+    input_size: tuple[int, int, int]
+
+
+#: [Rethinking, Table 1] "The outline of the proposed network architecture". "The output size of each module is the
+#: input size of the next one." Caption: "0-padding ... is used to maintain the grid size. All other layers do not
+#: use padding." The last three stem rows do not match the released model (torchvision/TF: 1x1 -> 80, 3x3 -> 192
+#: valid, then a 3x3/2 max-pool).
+TABLE1: tuple[OutlineRow, ...] = (
+    OutlineRow("conv", "3x3/2", (299, 299, 3)),
+    OutlineRow("conv", "3x3/1", (149, 149, 32)),
+    OutlineRow("conv padded", "3x3/1", (147, 147, 32)),
+    OutlineRow("pool", "3x3/2", (147, 147, 64)),
+    OutlineRow("conv", "3x3/1", (73, 73, 64)),
+    OutlineRow("conv", "3x3/2", (71, 71, 80)),
+    OutlineRow("conv", "3x3/1", (35, 35, 192)),
+    OutlineRow("3xInception", "As in figure 5", (35, 35, 288)),
+    OutlineRow("5xInception", "As in figure 6", (17, 17, 768)),
+    OutlineRow("2xInception", "As in figure 7", (8, 8, 1280)),
+    OutlineRow("pool", "8x8", (8, 8, 2048)),
+    OutlineRow("linear", "logits", (1, 1, 2048)),
+    OutlineRow("softmax", "classifier", (1, 1, 1000)),
+)
+
+#: Grid sizes of the three Inception stages and their module counts [Rethinking, Table 1, §6].
+STAGES = {"35x35": dict(grid=35, modules=3, figure=5), "17x17": dict(grid=17, modules=5, figure=6),
+          "8x8": dict(grid=8, modules=2, figure=7)}
+
+#: "In our proposed architecture, we chose n = 7 for the 17 x 17 grid" [Rethinking, Fig. 6].
+FACTORIZATION_N_17X17 = 7
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Table 3: the cumulative ablation (single crop, ILSVRC 2012 validation)
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResultRow:
+    """One row of [Rethinking, Table 3]: network, top-1 and top-5 error (%, ``None`` = not printed), cost (Bn ops)."""
+
+    network: str
+    top1: float
+    top5: float | None
+    cost_bn_ops: float
+
+
+#: [Rethinking, Table 3]; each "Inception-v2 + ..." row adds to the one above; the last row is Inception-v3.
+TABLE3: tuple[ResultRow, ...] = (
+    ResultRow("GoogLeNet", 29.0, 9.2, 1.5),
+    ResultRow("BN-GoogLeNet", 26.8, None, 1.5),
+    ResultRow("BN-Inception", 25.2, 7.8, 2.0),
+    ResultRow("Inception-v2", 23.4, None, 3.8),
+    ResultRow("Inception-v2 + RMSProp", 23.1, 6.3, 3.8),
+    ResultRow("Inception-v2 + Label Smoothing", 22.8, 6.1, 3.8),
+    ResultRow("Inception-v2 + Factorized 7x7", 21.6, 5.8, 4.8),
+    ResultRow("Inception-v2 + BN-auxiliary", 21.2, 5.6, 4.8),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stated costs and savings, each with its sentence
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    """A number the paper states, where, and in which words."""
+
+    value: float
+    where: str
+    quote: str
+
+
+#: §3.1: a 5x5 convolution is 25/9 = 2.78 times as expensive as a 3x3 with the same filters.
+FIVE_BY_FIVE_VS_THREE = Claim(25 / 9, "§3.1", "a 5 x 5 convolution with n filters over a grid with m filters is "
+                              "25/9 = 2.78 times more computationally expensive than a 3 x 3 convolution")
+#: §3.1: two 3x3 instead of one 5x5 (with the middle width equal to the output width, alpha = 1): 28 % saved.
+TWO_3X3_SAVING = Claim(0.28, "§3.1", "we end up with a net (9+9)/25 x reduction of computation, resulting in a "
+                       "relative gain of 28% by this factorization. The exact same saving holds for the parameter "
+                       "count")
+#: §3.2: 3x1 followed by 1x3 instead of a 3x3, equal input and output filters: 33 % cheaper.
+ASYMMETRIC_3X3_SAVING = Claim(0.33, "§3.2", "the two-layer solution is 33% cheaper for the same number of output "
+                              "filters, if the number of input and output filters is equal")
+#: §3.2: two 2x2 instead of a 3x3: only 11 % saved.
+TWO_2X2_SAVING = Claim(0.11, "§3.2", "factorizing a 3 x 3 convolution into a two 2 x 2 convolution represents only "
+                       "a 11% saving of computation")
+#: §3.1, Fig. 2: linear vs ReLU between the two factors, top-1 accuracy (%) at the end of training.
+LINEAR_VS_RELU_TOP1 = {"linear": 76.2, "relu": 77.2}
+#: §3.2: where asymmetric factorization works: "on m x m feature maps, where m ranges between 12 and 20".
+ASYMMETRIC_GRID_RANGE = (12, 20)
+
+#: §5: from d x d x k to d/2 x d/2 x 2k, conv then pool costs 2 d^2 k^2 operations ...
+CONV_FIRST_OPS = Claim(2.0, "§5", "the computational cost is dominated by the expensive convolution on the larger "
+                       "grid using 2d^2k^2 operations")
+#: ... pool then conv 2 (d/2)^2 k^2: "reducing the computational cost by a quarter" (i.e. to a quarter) ...
+POOL_FIRST_OPS = Claim(0.25, "§5", "One possibility would be to switch to pooling first and then convolution, "
+                       "resulting in 2(d/2)^2k^2 reducing the computational cost by a quarter")
+#: ... but the representation right after the pooling has (d/2)^2 k values: a representational bottleneck.
+POOL_FIRST_BOTTLENECK = Claim(0.25, "§5", "this creates a representational bottlenecks as the overall "
+                              "dimensionality of the representation drops to (d/2)^2k")
+#: Fig. 9: of the two alternatives, the one that avoids the bottleneck "is 3 times more expensive computationally".
+FIG9_RATIO = Claim(3.0, "Fig. 9", "The version on the right is 3 times more expensive computationally.")
+
+#: §6: "Although our network is 42 layers deep, our computation cost is only about 2.5 higher than that of GoogLeNet".
+DEPTH_LAYERS = 42
+COST_VS_GOOGLENET = Claim(2.5, "§6", "our computation cost is only about 2.5 higher than that of GoogLeNet")
+#: Abstract: "a computational cost of 5 billion multiply-adds per inference and ... less than 25 million parameters".
+STATED_MACS = Claim(5e9, "abstract", "a network with a computational cost of 5 billion multiply-adds per inference")
+STATED_PARAMS_BELOW = Claim(25e6, "abstract", "with using less than 25 million parameters")
+#: Abstract: single-frame errors of Inception-v3.
+STATED_TOP1_TOP5 = (21.2, 5.6)
+
+#: §7 label smoothing: q'(k|x) = (1 - eps) delta_{k,y} + eps u(k), "we used u(k) = 1/1000 and eps = 0.1".
+LABEL_SMOOTHING_EPSILON = 0.1
+LABEL_SMOOTHING_GAIN = Claim(0.2, "§7", "a consistent improvement of about 0.2% absolute both for top-1 error and "
+                             "the top-5 error")
+#: Fig. 8: "Batch normalization of the layers in the side head results in a 0.4% absolute gain in top-1 accuracy".
+BN_AUXILIARY_GAIN = Claim(0.4, "Fig. 8", "Batch normalization[7] of the layers in the side head results in a 0.4% "
+                          "absolute gain in top-1 accuracy")
+#: §8 training: RMSProp decay 0.9, eps 1.0, lr 0.045 decayed every two epochs by 0.94, gradient clipping 2.0,
+#: batch 32 on 50 replicas, 100 epochs.
+TRAINING = dict(optimizer="RMSProp", decay=0.9, epsilon=1.0, lr=0.045, lr_decay_every_epochs=2, lr_decay=0.94,
+                grad_clip=2.0, batch_size=32, replicas=50, epochs=100)
