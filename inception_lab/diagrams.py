@@ -18,23 +18,26 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from inception_lab.shapes import Node, Op, Parallel, Shape, apply, start_shape, walk
+from inception_lab.shapes import BranchSpec, Node, Op, Parallel, Shape, apply, start_shape, walk
 
 #: Okabe-Ito colours by kind of operation (colour-blind safe).
 COLOURS = {"conv1x1": "#56B4E9", "conv": "#E69F00", "pool": "#009E73", "concat": "#CC79A7", "io": "#F0F0F0",
            "module": "#F0E442"}
 
 
-def _as_parallel(module: Any) -> Parallel:
+def _as_parallel(module: Any) -> tuple[Parallel, bool]:
+    """``module`` as a Parallel node, and whether it really is one (a plain chain becomes a single column)."""
     if isinstance(module, Parallel):
-        return module
-    from inception_lab.walk import to_spec  # torch is needed only for a torch module
+        return module, True
+    if isinstance(module, (tuple, list)):
+        chain = tuple(module)
+    else:
+        from inception_lab.walk import to_spec  # torch is needed only for a torch module
 
-    chain = to_spec(module)
-    if len(chain) != 1 or not isinstance(chain[0], Parallel):
-        raise ValueError(f"draw_module needs a multi-branch module (or a shapes.Parallel); "
-                         f"{type(module).__name__} is not one.")
-    return chain[0]
+        chain = to_spec(module)
+    if len(chain) == 1 and isinstance(chain[0], Parallel):
+        return chain[0], True
+    return Parallel((BranchSpec("output", chain),)), False
 
 
 def _colour(op: Op) -> str:
@@ -62,14 +65,15 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
     """A block diagram of a multi-branch module on an input of ``input_shape`` = (channels, height, width).
 
     Args:
-        module: a :class:`~inception_lab.layers.MultiBranch` torch module or a :class:`~inception_lab.shapes.Parallel`.
+        module: a :class:`~inception_lab.layers.MultiBranch` torch module or a :class:`~inception_lab.shapes.Parallel`;
+            any other module (or a chain of :mod:`~inception_lab.shapes` nodes) is drawn as one column.
         input_shape: (C, H, W) of the module's input.
         title: figure title (default: none).
 
     Branches are columns, in concatenation order; a split inside a branch (Inception-v3's expanded filter bank) is
     drawn as boxes side by side. Under each column: the channels that branch contributes.
     """
-    spec = _as_parallel(module)
+    spec, branching = _as_parallel(module)
     start = start_shape(*input_shape)
     out = apply(spec, start)
     columns = [(b, walk(b.chain, start)[-1] if b.chain else start) for b in spec.branches]
@@ -102,7 +106,7 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
         ax.text(x + 0.08, (y + 0.77 + bottom + 0.23) / 2, f"{branch_out.channels} ch", ha="left", va="center",
                 fontsize=8, color="#333333")
     _box(ax, centre, bottom, width - 0.3, 0.45,
-         f"filter concatenation: {_shape_text(out)}", COLOURS["concat"])
+         f"{'filter concatenation' if branching else 'output'}: {_shape_text(out)}", COLOURS["concat"])
     ax.set_xlim(0, width)
     ax.set_ylim(bottom - 0.5, top + 0.5)
     ax.axis("off")
@@ -114,9 +118,14 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
 
 def describe_module(module: Any, input_shape: Sequence[int], name: str = "module") -> str:
     """Alternative text for :func:`draw_module`: every branch's layers, its channels, and the output shape."""
-    spec = _as_parallel(module)
+    spec, branching = _as_parallel(module)
     start = start_shape(*input_shape)
     out = apply(spec, start)
+    if not branching:
+        layers = ", then ".join(op.label if isinstance(op, Op) else f"{len(op.branches)} parallel branches"
+                                for op in spec.branches[0].chain)
+        return (f"Block diagram of the {name}: on a {_shape_text(start)} input, {layers}; output "
+                f"{_shape_text(out)}.")
     parts = []
     for branch in spec.branches:
         branch_out = walk(branch.chain, start)[-1] if branch.chain else start
