@@ -11,7 +11,7 @@ def page(html_root, name):
 
 def test_every_toc_page_is_rendered(built_book):
     for name in ["book/intro.html", "book/how_to_use.html", "book/notation.html", "book/crosswalk.html",
-                 "book/instructors.html", "book/bibliography.html", "notebooks/01_inception_module.html",
+                 "book/instructors.html", "book/bibliography.html", "book/glossary.html", "notebooks/01_inception_module.html",
                  "notebooks/02_googlenet.html", "notebooks/03_bn_inception.html"]:
         assert (built_book / name).exists(), name
 
