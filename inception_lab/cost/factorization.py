@@ -78,7 +78,9 @@ def stacked_chain(n: int, out_channels: int, mid_channels: int | None = None, *,
     """A stack of ``small x small`` convolutions that sees an ``n x n`` window [Rethinking, §3.1, Fig. 1].
 
     All layers but the last have ``mid_channels`` filters (default ``out_channels``). ``padding`` is "same" for odd
-    ``small``; for ``small = 2`` the first layer pads 1 and the second 0, so two 2x2 keep the grid as a 3x3 does.
+    ``small``; for ``small = 2`` the first layer pads 1 and the second 0, so two 2x2 keep the grid as a 3x3 does (in
+    PyTorch the map between them is one larger; :func:`chain_cost_same_grid` counts it on the grid, as an uneven
+    "same" padding would).
     """
     depth = stack_depth(n, small)
     mid = out_channels if mid_channels is None else check_positive_int("mid_channels", mid_channels)
@@ -208,9 +210,9 @@ def sweep_n(ns: Iterable[int] = range(2, 10), in_channels: int = 192, out_channe
 
 def sweep_text(rows: Sequence[dict[str, object]]) -> str:
     """The rows of :func:`sweep_n` as a fixed-width table (the static twin of the explorer)."""
-    lines = [f"{'n':>2}  {'variant':<15} {'layers':<20} {'w/pair':>6} {'params':>10} {'MACs':>14} {'saved':>7}"]
+    lines = [f"{'n':>2}  {'variant':<15} {'layers':<22} {'w/pair':>6} {'params':>10} {'MACs':>14} {'saved':>7}"]
     for r in rows:
-        lines.append(f"{r['n']:>2}  {r['name']:<15} {r['layers']:<20} {r['weights_per_pair']:>6} "
+        lines.append(f"{r['n']:>2}  {r['name']:<15} {r['layers']:<22} {r['weights_per_pair']:>6} "
                      f"{r['params']:>10,} {r['macs']:>14,} {100 * r['macs_saving']:>6.1f}%")
     return "\n".join(lines)
 
