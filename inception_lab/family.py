@@ -127,12 +127,16 @@ def cost_of(model: nn.Module, input_size: int) -> Cost:
     return Cost(body.params + head.params + extra, body.macs + head.macs)
 
 
-def summary(members: Sequence[Member] = MEMBERS) -> list[SummaryRow]:
-    """The family side by side: every number computed from the models, the errors from [Rethinking, Table 3]."""
+def summary(members: Sequence[Member] = MEMBERS, models: dict[str, nn.Module] | None = None) -> list[SummaryRow]:
+    """The family side by side: every number computed from the models, the errors from [Rethinking, Table 3].
+
+    Args:
+        models: already built models by member name (built with :func:`build` when missing).
+    """
     table3 = {row.network: row for row in rethinking.TABLE3}
     rows = []
     for member in members:
-        model = build(member)
+        model = (models or {}).get(member.name) or build(member)
         shapes = walk.stage_shapes(model, member.input_size, member.input_size)
         names = list(shapes)
         last = shapes[names[-2]] if names[-1] == "avgpool" else shapes[names[-1]]

@@ -139,7 +139,10 @@ class InceptionV2(nn.Module):
     def forward_features(self, x: torch.Tensor, aux: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Stem and Inception modules: the (N, 2048, 8, 8) features; the aux head's logits go into ``aux``."""
         check_image_batch(x, self.in_channels, type(self).__name__)
-        self.stage_shapes(int(x.shape[-2]), int(x.shape[-1]))  # a clear ValueError if the input is too small
+        size = (int(x.shape[-2]), int(x.shape[-1]))
+        if size not in self.__dict__.setdefault("_sizes_checked", set()):  # the shape walk once per input size
+            self.stage_shapes(*size)  # a clear ValueError if the input is too small
+            self._sizes_checked.add(size)
         for name, child in self.main_path():
             if name == "avgpool":
                 break

@@ -316,7 +316,10 @@ class Inception3(nn.Module):
 
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         check_image_batch(x, self.in_channels, type(self).__name__)
-        self.stage_shapes(int(x.shape[-2]), int(x.shape[-1]))  # a clear ValueError if the input is too small
+        size = (int(x.shape[-2]), int(x.shape[-1]))
+        if size not in self.__dict__.setdefault("_sizes_checked", set()):  # the shape walk once per input size
+            self.stage_shapes(*size)  # a clear ValueError if the input is too small
+            self._sizes_checked.add(size)
         x = self._transform_input(x)  # N x 3 x 299 x 299
         x = self.Conv2d_1a_3x3(x)  # N x 32 x 149 x 149
         x = self.Conv2d_2a_3x3(x)  # N x 32 x 147 x 147
