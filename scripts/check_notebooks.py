@@ -102,6 +102,7 @@ def main() -> int:
         for problem in problems:
             print("  " + problem, flush=True)
         failed += bool(problems)
+    print(f"notebooks: {len(args.notebooks) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
