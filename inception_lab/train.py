@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from inception_lab.checks import check_non_negative_int, check_positive_int
 from inception_lab.losses import inception_loss, main_logits
-from inception_lab.runtime import describe_device, pick_device, seed_everything
+from inception_lab.runtime import describe_device, effective_seed, pick_device, seed_everything
 
 OPTIMIZERS = ("sgd", "adam")
 #: SGD momentum: "asynchronous stochastic gradient descent with 0.9 momentum" [GoogLeNet, §6].
@@ -201,7 +201,9 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
             ``False`` = off. bfloat16 where the GPU supports it, else float16 with loss scaling. A no-op on CPU
             and MPS (they train in float32).
         seed: seeds Python, NumPy and torch (:func:`~inception_lab.runtime.seed_everything`) and the training
-            loader's shuffling generator, if it has one, before training. The model's initial weights are the
+            loader's shuffling generator, if it has one, before training. The environment variable
+            ``INCEPTION_LAB_SEED=K`` shifts it by ``K`` (:func:`~inception_lab.runtime.effective_seed`); the
+            receipt records the seed actually used. The model's initial weights are the
             caller's: seed before building it.
         progress: show a ``tqdm.auto`` bar (a widget in Jupyter, stderr elsewhere). Its timings change from run
             to run, so notebooks checked by nbval pass ``progress=False``.
@@ -239,6 +241,7 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
     groups = _grad_norm_groups(model, grad_norm_layers or [])
 
     seed_everything(seed)  # dropout masks, and the shuffling of loaders without their own generator
+    seed = effective_seed(seed)  # what seed_everything used (INCEPTION_LAB_SEED shifts it); the receipt records it
     if train_loader.generator is not None:
         train_loader.generator.manual_seed(seed)  # same seed, same batch order, even when a loader is reused
     model.to(device)
