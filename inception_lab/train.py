@@ -370,21 +370,3 @@ def evaluate(model: nn.Module, loader: DataLoader, device: str | torch.device | 
     logits, targets = predict(model, loader, device=device)
     return {"loss": F.cross_entropy(logits, targets).item(),
             "accuracy": (logits.argmax(1) == targets).float().mean().item()}
-
-
-def confusion_matrix(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """(K, K) int64 counts: row = true class, column = predicted class.
-
-    ``predictions`` are class indices (N,) or logits (N, K) (then their argmax is taken).
-    """
-    check_positive_int("num_classes", num_classes)
-    if predictions.dim() == 2:
-        predictions = predictions.argmax(1)
-    if predictions.shape != targets.shape or predictions.dim() != 1:
-        raise ValueError(f"predictions and targets must both be (N,) (or predictions (N, K) logits); got "
-                         f"{tuple(predictions.shape)} and {tuple(targets.shape)}.")
-    for name, labels in (("predictions", predictions), ("targets", targets)):
-        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{name} must be class indices in [0, {num_classes}).")
-    index = targets.long() * num_classes + predictions.long()
-    return torch.bincount(index, minlength=num_classes * num_classes).view(num_classes, num_classes)
