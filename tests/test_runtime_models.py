@@ -51,8 +51,9 @@ def test_seed_everything_makes_runs_repeat():
 
 
 def test_registry_lists_every_preset_and_rejects_unknown_names():
-    assert set(inception_lab.PRESETS) == {"googlenet", "googlenet_tv", "mini_googlenet", "bn_inception",
-                                          "mini_bn_inception"}
+    assert {"googlenet", "googlenet_tv", "mini_googlenet", "bn_inception", "mini_bn_inception", "inception_v3",
+            "inception_v3_paper"} <= set(inception_lab.PRESETS)
+    assert all(builder.__doc__ for builder in inception_lab.PRESETS.values())  # each documents its deviations
     with pytest.raises(ValueError, match="unknown model 'resnet50'; available presets: \\['bn_inception'"):
         inception_lab.build_model("resnet50")
 

@@ -2,6 +2,7 @@
 
 * :mod:`~inception_lab.models.googlenet` -- GoogLeNet / Inception v1 [GoogLeNet]: chapters 1 and 2.
 * :mod:`~inception_lab.models.bn_inception` -- BN-Inception [BN]: chapter 3.
+* :mod:`~inception_lab.models.inception_v3` -- Inception-v3 [Rethinking] and its modules A-E: chapters 4-6.
 
 Each file holds the network's modules, the network and its presets. ``PRESETS`` is a plain dict of builder
 functions; each builder documents its options and deviations. Build any preset with ``build_model(name, ...)``.
@@ -13,7 +14,7 @@ from typing import Any, Callable
 
 from torch import nn
 
-from inception_lab.models import bn_inception, googlenet
+from inception_lab.models import bn_inception, googlenet, inception_v3
 
 PRESETS: dict[str, Callable[..., nn.Module]] = {
     "googlenet": googlenet.googlenet,  # [GoogLeNet, Table 1], faithful to the paper
@@ -21,6 +22,8 @@ PRESETS: dict[str, Callable[..., nn.Module]] = {
     "mini_googlenet": googlenet.mini_googlenet,  # same modules, sized for 32-64 px inputs and CPU training
     "bn_inception": bn_inception.bn_inception,  # [BN, Fig. 5]
     "mini_bn_inception": bn_inception.mini_bn_inception,  # small BN-Inception, BN switchable for ablations
+    "inception_v3": inception_v3.inception_v3,  # [Rethinking] as released: torchvision-compatible state_dict
+    "inception_v3_paper": inception_v3.inception_v3_paper,  # Fig. 5's module A, Fig. 8's BN-auxiliary head
 }
 
 
