@@ -90,7 +90,7 @@ class GridReduction(MultiBranch):
     Branches (``state_dict`` names as torchvision's ``InceptionB``, so Mixed_6a's weights load):
         branch3x3: [1x1 ``ch3x3red`` ->] 3x3/2 ``ch3x3``    (``branch3x3`` or ``branch3x3_1``, ``branch3x3_2``)
         branch3x3dbl: 1x1 ``ch3x3dbl_red`` -> 3x3 ``ch3x3dbl`` -> 3x3/2 ``ch3x3dbl``   (``branch3x3dbl_1`` ... ``_3``)
-        branch_pool: 3x3/2 max or average pooling, all ``in_channels`` passed on
+        branch_pool: 3x3/2 max or average pooling (``max_pool`` / ``avg_pool``), all ``in_channels`` passed on
 
     Args:
         in_channels: ``k``.
@@ -101,8 +101,9 @@ class GridReduction(MultiBranch):
         conv_block: the conv atom.
 
     Deviations:
-        torchvision calls ``F.max_pool2d`` in ``forward``; here the pooling is a module (``branch_pool``) so the branch
-        contract sees it. It has no parameters, so ``state_dict`` keys are unchanged.
+        torchvision calls ``F.max_pool2d`` in ``forward``; here the pooling is a module (``max_pool``, as in
+        :class:`inception_lab.models.inception_v3.InceptionB`) so the branch contract sees it. It has no parameters,
+        so ``state_dict`` keys are unchanged.
 
     Shape:
         (N, in_channels, d, d) -> (N, ch3x3 + ch3x3dbl + in_channels, d', d').
@@ -127,7 +128,7 @@ class GridReduction(MultiBranch):
             self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, red, kernel_size=1)),
                             ("branch3x3dbl_2", conv_block(red, ch3x3dbl, kernel_size=3, padding=1)),
                             ("branch3x3dbl_3", conv_block(ch3x3dbl, ch3x3dbl, kernel_size=3, stride=2, padding=pad)))
-        self.add_branch("branch_pool", ("branch_pool", stride2_pool(pool, padding)))
+        self.add_branch("branch_pool", (f"{pool}_pool", stride2_pool(pool, padding)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # N x k x d x d -> N x (ch3x3 + ch3x3dbl + k) x d' x d'

@@ -8,9 +8,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from inception_lab import bottleneck, cost, walk
+from inception_lab.compare import compare_modules
 from inception_lab.cost import grid_reduction as gr
 from inception_lab.grid_reduction import ConvFirst, GridReduction, PoolFirst
-from inception_lab.layers import ConvReLU
+from inception_lab.layers import ConvReLU, conv_bn_relu_tv
 from inception_lab.papers import rethinking as paper
 
 EVEN = [(8, 4), (28, 64), (36, 16), (70, 320)]
@@ -127,14 +128,19 @@ def test_grid_reduction_branches_and_names():
         ConvFirst(8, 16, padding="full")
 
 
-def test_inception_v3_reductions_when_the_model_is_there():
-    v3 = pytest.importorskip("inception_lab.models.inception_v3")
-    block = getattr(v3, "InceptionB", None)
-    if block is None:
-        pytest.skip("inception_v3 has no InceptionB")
-    mixed_6a = block(288)
-    report = cost.count(mixed_6a.eval(), (1, 288, 35, 35))
-    assert (report.params, report.macs) == (1_153_280, 401_937_408)
+def test_inception_v3_reductions_are_fig10_modules():
+    from inception_lab.models.inception_v3 import InceptionB, InceptionD
+
+    mixed_6a = InceptionB(288).eval()
+    assert mixed_6a.spec() == gr.parallel_spec(**gr.MIXED_6A, batchnorm=True)  # the cost layer's Fig. 10 chain
+    ours = GridReduction(288, 384, ch3x3dbl_red=64, ch3x3dbl=96, conv_block=conv_bn_relu_tv)  # BN eps 1e-3
+    assert list(ours.state_dict()) == list(mixed_6a.state_dict())
+    x = torch.randn(1, 288, 35, 35)
+    assert compare_modules(ours, mixed_6a, x, atol=1e-4).same
+    report = cost.count(mixed_6a, (1, 288, 35, 35))
+    assert (report.params, report.macs) == (1_153_280, 401_937_408)  # inception_facts §2, Mixed_6a
+    mixed_7a = cost.count(InceptionD(768).eval(), (1, 768, 17, 17))
+    assert (mixed_7a.params, mixed_7a.macs) == (1_698_304, 291_004_416)  # Mixed_7a
 
 
 # ---------------------------------------------------------------------------------------------------------
