@@ -35,7 +35,7 @@ from inception_lab.layers import ConvReLU
 from inception_lab.runtime import seed_everything
 
 #: The experiment's defaults (chapter 5's live run; the benchmark runs them longer and over several seeds).
-DEFAULTS = dict(channels=8, image_size=32, n_train=1024, n_test=256, steps=200, batch_size=32, lr=3e-3)
+DEFAULTS = dict(channels=8, image_size=32, n_train=1024, n_test=256, steps=150, batch_size=32, lr=3e-3)
 
 
 def feature_maps(n: int, *, channels: int = 8, image_size: int = 32, seed: int = 0,
