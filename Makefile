@@ -2,8 +2,11 @@
 #   make book       build the HTML book (notebooks executed; outputs cached in _build/.jupyter_cache)
 #   make test       every test: library, environment, nbval on every notebook, the book build with -W
 #   make notebooks  re-execute every notebook in place (refresh the committed outputs)
+#   make other-machine  run every notebook as another machine would (ATEN_CPU_CAPABILITY=default, another seed)
+#   make colab-check    Colab-like runtime: Python 3.12, older torch, ipywidgets 7, project installed from git
+#   make student    write student versions of the notebooks (solutions removed, outputs cleared) to student/
 #   make bench      run the benchmarks and write their results files
-# Each target creates .venv if missing and installs the pinned set from constraints.txt.
+# Each target creates .venv if missing and installs the pinned set from constraints.txt (colab-check builds its own).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,10 +14,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: help venv book test test-fast notebooks bench lock clean
+.PHONY: help venv book test test-fast notebooks other-machine colab-check student bench lock clean
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,11p' Makefile
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +41,15 @@ test-fast: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
 
+other-machine: $(STAMP)
+	$(PY) scripts/check_notebooks.py --other-machine $(NOTEBOOKS)
+
+colab-check:
+	bash scripts/colab_like_check.sh
+
+student: $(STAMP)
+	$(PY) scripts/make_student.py $(NOTEBOOKS)
+
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
@@ -46,4 +58,4 @@ lock: $(STAMP)
 	mv constraints.new constraints.txt
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache student

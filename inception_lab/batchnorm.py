@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from inception_lab.checks import check_positive_int
+from inception_lab.checks import check_number, check_positive_int
 
 
 class ScratchBatchNorm2d(nn.Module):
@@ -59,13 +59,9 @@ class ScratchBatchNorm2d(nn.Module):
                  track_running_stats: bool = True) -> None:
         super().__init__()
         self.num_features = check_positive_int("num_features", num_features)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(f"eps must be a positive number, got {eps!r}.")
-        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
-                                     or not 0.0 <= momentum <= 1.0):
-            raise ValueError(f"momentum must be a number in [0, 1] or None (cumulative average), got {momentum!r}.")
-        self.eps = float(eps)
-        self.momentum = None if momentum is None else float(momentum)
+        self.eps = check_number("eps", eps, minimum=0.0, strict_minimum=True)
+        # momentum None: a cumulative average of all batches seen, as in nn.BatchNorm2d
+        self.momentum = None if momentum is None else check_number("momentum", momentum, minimum=0.0, maximum=1.0)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         if self.affine:

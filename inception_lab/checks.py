@@ -40,11 +40,13 @@ def check_number(name: str, value: Any, *, minimum: float | None = None, maximum
     low = minimum is not None and (value <= minimum if strict_minimum else value < minimum)
     high = maximum is not None and (value >= maximum if strict_maximum else value > maximum)
     if low or high:
-        left = "(" if strict_minimum else "["
-        right = ")" if strict_maximum else "]"
-        lo = "-inf" if minimum is None else f"{minimum:g}"
-        hi = "inf" if maximum is None else f"{maximum:g}"
-        raise ValueError(f"{name} must lie in {left}{lo}, {hi}{right}, got {value!r}.")
+        if minimum is not None and maximum is not None:
+            interval = (f"in {'(' if strict_minimum else '['}{minimum:g}, {maximum:g}{')' if strict_maximum else ']'}")
+        elif minimum is not None:
+            interval = f"{'>' if strict_minimum else '>='} {minimum:g}"
+        else:
+            interval = f"{'<' if strict_maximum else '<='} {maximum:g}"
+        raise ValueError(f"{name} must be a number {interval}, got {value!r}.")
     return float(value)
 
 

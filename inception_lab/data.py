@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from inception_lab.checks import check_non_negative_int, check_positive_int
+from inception_lab.runtime import effective_seed
 
 #: The classes of :func:`make_shapes_dataset`, in label order. Each is a pattern, never a size:
 #: ``disk`` a filled circle; ``ring`` an annulus; ``square`` a filled square; ``frame`` a hollow square;
@@ -72,7 +73,11 @@ class ShapesDataset(TensorDataset):
 
 
 def _seeded_generator(seed: int, split: str) -> torch.Generator:
-    """A generator for one (seed, split) stream; the train and test streams of a seed never coincide."""
+    """A generator for one (seed, split) stream; the train and test streams of a seed never coincide.
+
+    ``seed`` goes through :func:`~inception_lab.runtime.effective_seed`, so ``INCEPTION_LAB_SEED`` changes the data.
+    """
+    seed = effective_seed(seed)
     stream = {"train": 0, "test": 1}[split]
     # SeedSequence mixes (seed, stream) into an unrelated 63-bit state, so seed 1's train set is not seed 0's test.
     state = int(np.random.SeedSequence([seed, stream]).generate_state(1, dtype=np.uint64)[0]) >> 1
@@ -165,7 +170,8 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
     Args:
         n: number of images.
         image_size: height and width S in pixels, 32 to 64.
-        seed: the random seed; the same (seed, split, settings) give bit-identical tensors.
+        seed: the random seed; the same (seed, split, settings) give bit-identical tensors. The environment
+            variable ``INCEPTION_LAB_SEED=K`` shifts it by ``K`` (:func:`~inception_lab.runtime.effective_seed`).
         split: ``"train"`` or ``"test"``, two independent random streams, so a seed's test images are never
             its training images.
         num_classes: use the first ``num_classes`` entries of :data:`CLASS_NAMES` (2 to 10).
@@ -304,12 +310,13 @@ def loaders(train: Dataset, test: Dataset, batch_size: int = 64,
 
     ``num_workers=0`` (the data are already tensors in memory, and workers would only add start-up time and
     non-determinism). :func:`inception_lab.train.fit` reseeds the training loader's generator with its own seed,
-    so two runs with the same seed see the same batches even when they reuse one loader.
+    so two runs with the same seed see the same batches even when they reuse one loader. ``INCEPTION_LAB_SEED``
+    shifts ``seed`` (:func:`~inception_lab.runtime.effective_seed`).
     """
     check_positive_int("batch_size", batch_size)
     check_non_negative_int("seed", seed)
     train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, num_workers=0,
-                              generator=torch.Generator().manual_seed(seed))
+                              generator=torch.Generator().manual_seed(effective_seed(seed)))
     test_loader = DataLoader(test, batch_size=batch_size, shuffle=False, num_workers=0)
     return train_loader, test_loader
 

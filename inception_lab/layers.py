@@ -24,7 +24,7 @@ from typing import Iterator, Protocol, Sequence, Union
 import torch
 from torch import nn
 
-from inception_lab.checks import IntPair, check_image_batch, check_positive_int, pair
+from inception_lab.checks import IntPair, check_choice, check_image_batch, check_positive_int, pair
 from inception_lab.shapes import BranchSpec, Parallel, chain_channels
 
 
@@ -255,10 +255,10 @@ class MultiBranch(nn.Module):
 # ---------------------------------------------------------------------------------------------------------
 # Factorized convolutions [Rethinking, §3]
 # ---------------------------------------------------------------------------------------------------------
-#: What sits between the two factors of :class:`FactorizedConv`: nothing (a linear factorization), a ReLU, or
-#: BatchNorm + ReLU. "Linear activation was always inferior to using rectified linear units in all stages of the
-#: factorization" [Rethinking, §3.1, Fig. 2].
-BETWEEN = ("none", "relu", "bn_relu")
+#: What sits between the two factors of :class:`FactorizedConv`: nothing (a linear factorization), a ReLU, BatchNorm
+#: + ReLU, or the same atom as the second factor (``"block"``). "Linear activation was always inferior to using
+#: rectified linear units in all stages of the factorization" [Rethinking, §3.1, Fig. 2].
+BETWEEN = ("none", "relu", "bn_relu", "block")
 
 
 def conv_1xn(conv_block: ConvBlockFactory, in_channels: int, out_channels: int, n: int) -> nn.Module:
@@ -271,46 +271,55 @@ def conv_nx1(conv_block: ConvBlockFactory, in_channels: int, out_channels: int, 
     return conv_block(in_channels, out_channels, kernel_size=(n, 1), padding=(n // 2, 0))
 
 
+def _odd_side(name: str, n: int, minimum: int) -> int:
+    check_positive_int(name, n)
+    if n < minimum or n % 2 == 0:
+        raise ValueError(f"{name} must be an odd kernel side >= {minimum} (so that padding keeps the grid), got {n}.")
+    return n
+
+
 class FactorizedConv(nn.Sequential):
     """An ``n x n`` convolution factorized into ``1 x n`` followed by ``n x 1`` (or the reverse) [Rethinking, §3.2].
 
     "Using a 3 x 1 convolution followed by a 1 x 3 convolution is equivalent to sliding a two layer network with
     the same receptive field as in a 3 x 3 convolution" [Rethinking, §3.2, Fig. 3]: per pair of input and output
-    channels, 2n weights instead of n^2.
+    channels, 2n weights instead of n^2. Both factors are built by :func:`conv_1xn` / :func:`conv_nx1` (or a bare
+    ``nn.Conv2d`` for a linear first factor), so the atoms are the ones every module of the book uses.
 
     Args:
         in_channels, out_channels: channels in and out of the pair.
         n: the kernel side being factorized (odd, so both factors are padded symmetrically).
         mid_channels: output channels of the first factor (default ``out_channels``).
         first: ``"1xn"`` (default) or ``"nx1"``: which factor comes first.
-        between: ``"none"`` (linear: the pair computes exactly one rank-1 ``n x n`` kernel per channel pair when
-            ``mid_channels`` is 1, a sum of rank-1 kernels otherwise), ``"relu"`` or ``"bn_relu"``.
-        conv_block: the atom of the second factor (and of the first unless ``between="none"``).
+        between: what follows the first factor: ``"none"`` (a bare convolution without bias: the pair is linear up
+            to the second atom, and computes one rank-1 ``n x n`` kernel per channel pair when ``mid_channels`` is 1,
+            a sum of ``mid_channels`` rank-1 kernels otherwise), ``"relu"`` (:class:`ConvReLU`), ``"bn_relu"``
+            (:class:`ConvBNReLU`) or ``"block"`` (``conv_block``, the same atom as the second factor).
+        conv_block: the atom of the second factor (and of the first when ``between="block"``).
 
     Shape:
         (N, in_channels, H, W) -> (N, out_channels, H, W).
+
+    Deviations:
+        The paper's factorized modules use BN + ReLU after both factors (``between="block"`` with a BN atom);
+        ``"none"`` exists for chapter 4's "what is given up" experiment, as does the Fig. 2 ablation it mirrors.
     """
 
     def __init__(self, in_channels: int, out_channels: int, n: int, *, mid_channels: int | None = None,
                  first: str = "1xn", between: str = "relu", conv_block: ConvBlockFactory = ConvReLU) -> None:
-        check_positive_int("n", n)
-        if n % 2 == 0:
-            raise ValueError(f"n must be odd so that both factors keep the grid, got {n}.")
-        if first not in ("1xn", "nx1"):
-            raise ValueError(f"first must be '1xn' or 'nx1', got {first!r}.")
-        if between not in BETWEEN:
-            raise ValueError(f"between must be one of {BETWEEN}, got {between!r}.")
+        _odd_side("n", n, 3)
+        check_choice("first", first, ("1xn", "nx1"))
+        check_choice("between", between, BETWEEN)
         mid = out_channels if mid_channels is None else check_positive_int("mid_channels", mid_channels)
-        kernels = [(1, n), (n, 1)] if first == "1xn" else [(n, 1), (1, n)]
-        pads = [(k[0] // 2, k[1] // 2) for k in kernels]
+        factors = (conv_1xn, conv_nx1) if first == "1xn" else (conv_nx1, conv_1xn)
         if between == "none":
-            head: nn.Module = _conv(in_channels, mid, kernels[0], 1, pads[0], bias=False)
-        elif between == "relu":
-            head = ConvReLU(in_channels, mid, kernels[0], padding=pads[0])
+            kernel = (1, n) if first == "1xn" else (n, 1)
+            head: nn.Module = _conv(in_channels, mid, kernel, 1, (kernel[0] // 2, kernel[1] // 2), bias=False)
         else:
-            head = ConvBNReLU(in_channels, mid, kernels[0], padding=pads[0])
-        super().__init__(head, conv_block(mid, out_channels, kernel_size=kernels[1], padding=pads[1]))
-        self.n, self.first, self.between = n, first, between
+            atom = {"relu": ConvReLU, "bn_relu": ConvBNReLU, "block": conv_block}[between]
+            head = factors[0](atom, in_channels, mid, n)
+        super().__init__(head, factors[1](conv_block, mid, out_channels, n))
+        self.n, self.first, self.between, self.mid_channels = n, first, between, mid
 
 
 class StackedConv(nn.Sequential):
@@ -326,14 +335,13 @@ class StackedConv(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, k: int, *, mid_channels: int | None = None,
                  conv_block: ConvBlockFactory = ConvReLU) -> None:
-        check_positive_int("k", k)
-        if k < 3 or k % 2 == 0:
-            raise ValueError(f"k must be an odd kernel side >= 3 (5 -> two 3x3, 7 -> three 3x3), got {k}.")
+        _odd_side("k", k, 3)
         mid = out_channels if mid_channels is None else check_positive_int("mid_channels", mid_channels)
-        layers, channels = [], in_channels
-        for i in range((k - 1) // 2):
-            width = out_channels if i == (k - 1) // 2 - 1 else mid
+        depth = (k - 1) // 2
+        layers, channels = [], check_positive_int("in_channels", in_channels)
+        for i in range(depth):
+            width = out_channels if i == depth - 1 else mid
             layers.append(conv_block(channels, width, kernel_size=3, padding=1))
             channels = width
         super().__init__(*layers)
-        self.k = k
+        self.k, self.mid_channels = k, mid

@@ -1,4 +1,13 @@
-"""Where and how code runs: device selection (CUDA, Apple MPS, CPU) and seeding for reproducible chapters."""
+"""Where and how code runs: device selection (CUDA, Apple MPS, CPU) and seeding for reproducible chapters.
+
+Two environment variables change how a chapter runs without editing it:
+
+* ``INCEPTION_LAB_DEVICE`` forces a device (:func:`pick_device`);
+* ``INCEPTION_LAB_SEED=K`` shifts every seed of the library by ``K`` (:func:`effective_seed`), so a notebook written
+  with seed 0 runs with seed ``K``: other initial weights, other data, another batch order, other dropout masks.
+  The book's tests run every chapter once this way, to check that what the prose claims does not depend on the
+  seed (CONTRIBUTING.md, "Exact and measured outputs"). Unset, empty or ``0``: every seed is used as written.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,8 @@ import numpy as np
 import torch
 
 DEVICE_TYPES = ("cuda", "mps", "cpu")
+#: Environment variable that shifts every seed (see :func:`effective_seed`).
+SEED_ENV = "INCEPTION_LAB_SEED"
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
@@ -56,10 +67,46 @@ def use_reproducible_threads(device: torch.device) -> None:
         torch.set_num_threads(1)
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); returns a CPU ``torch.Generator`` seeded the same way."""
+def seed_offset() -> int:
+    """The shift that ``INCEPTION_LAB_SEED`` asks for: its value, or 0 when it is unset or empty.
+
+    Raises:
+        ValueError: if the variable is set to anything but a non-negative integer.
+    """
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"{SEED_ENV} must be a non-negative integer (a seed offset), got {value!r}.")
+    return int(value)
+
+
+def effective_seed(seed: int) -> int:
+    """The seed actually used for ``seed``: ``seed + K`` under ``INCEPTION_LAB_SEED=K``, else ``seed`` itself.
+
+    Every seeded function of the library goes through this one function (:func:`seed_everything`,
+    :func:`inception_lab.train.fit`, :func:`inception_lab.data.loaders` and
+    :func:`inception_lab.data.make_shapes_dataset`), so one variable runs a whole notebook "with another seed",
+    and seeds that differ in the notebook still differ. Without the variable nothing changes, bit for bit.
+
+    Raises:
+        ValueError: if ``seed`` is not a non-negative integer, or the variable is invalid.
+    """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    return seed + seed_offset()
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); returns a CPU ``torch.Generator`` seeded the same way.
+
+    The seed used is :func:`effective_seed` ``(seed)``: ``seed`` itself unless the environment variable
+    ``INCEPTION_LAB_SEED=K`` is set, which shifts it by ``K`` (run a whole notebook with another seed without
+    editing it: ``INCEPTION_LAB_SEED=1 jupyter lab``). Draw a notebook's own random numbers from the returned
+    generator, or from the global ones, never from a ``torch.Generator().manual_seed(0)`` of its own, so that the
+    variable reaches them too.
+    """
+    seed = effective_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS

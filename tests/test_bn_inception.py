@@ -205,3 +205,23 @@ def test_registry_names_the_builders():
     models = pytest.importorskip("inception_lab.models")  # needs the GoogLeNet module of chapter 2
     assert models.PRESETS["bn_inception"] is bi.bn_inception
     assert models.build_model("mini_bn_inception", use_bn=False).config.use_bn is False
+
+
+def test_training_runs_give_the_papers_ratios():
+    """[BN, §4.2.2]: "BN-x5 needs 14 times fewer steps"; BN-x30 "5 times fewer"; BN alone about 2.3x."""
+    from inception_lab.papers.batch_normalization import BN_X30_STEPS_TO_MAX, BN_X5_CHANGES, RUN
+
+    inception = RUN["Inception"].steps_to_match
+    assert int(inception / RUN["BN-x5"].steps_to_match) == 14
+    assert round(inception / RUN["BN-Baseline"].steps_to_match, 1) == 2.3
+    assert round(inception / BN_X30_STEPS_TO_MAX) == 5
+    assert RUN["BN-x5-Sigmoid"].steps_to_match is None and RUN["BN-x5-Sigmoid"].max_accuracy < 72.2
+    assert max(RUN.values(), key=lambda run: run.max_accuracy).name == "BN-x30"
+    assert len(BN_X5_CHANGES) == 7 and any("local response" in change for change in BN_X5_CHANGES)
+
+
+def test_figure4_results_and_the_test_error():
+    from inception_lab.papers.batch_normalization import ENSEMBLE_TEST_TOP5_ERROR, FIGURE4_RESULTS
+
+    assert [r.top5_error for r in FIGURE4_RESULTS] == sorted((r.top5_error for r in FIGURE4_RESULTS), reverse=True)
+    assert FIGURE4_RESULTS[-1].top5_error == 4.9 and ENSEMBLE_TEST_TOP5_ERROR == 4.82

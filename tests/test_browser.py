@@ -4,6 +4,7 @@ Uses Debian's Chromium (`.ci/run` installs it). Without it the test is skipped l
 """
 
 import os
+import re
 import pathlib
 import shutil
 import subprocess
@@ -47,3 +48,13 @@ def test_pages_render_something(built_book, tmp_path, name):
     pixels = mpimg.imread(shot)
     assert pixels.shape[:2] == (1600, 1280)
     assert np.std(pixels[..., :3]) > 0.05, "the page looks blank"
+
+
+@pytest.mark.parametrize("name", ["book/notation.html", "notebooks/01_inception_module.html"])
+def test_math_is_rendered_offline(built_book, tmp_path, name):
+    # MathJax is vendored (book/_vendor/mathjax): opened from disk with no network, every formula is typeset.
+    dom = chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", (built_book / name).as_uri())
+    formulas = re.findall(r'<span class="math notranslate nohighlight">(.*?)</span>', dom, re.S)
+    assert formulas, "no math on the page"
+    assert all("<mjx-container" in f for f in formulas), "raw TeX left: MathJax did not run"
+    assert "\\(" not in dom and "\\[" not in dom

@@ -12,6 +12,9 @@ CASES = [  # (checker, right answer, a typical wrong answer, words its hint must
     (e1.branch3_macs, 12_443_648, 120_422_400, "without"),
     (e1.branch3_macs, 12_443_648, 24_887_296, "FLOPs"),
     (e1.pool_proj, 32, 48, "outputs 272 channels"),
+    (e1.large_kernel_share, 0.667, 288 / 528, "3x3 branch alone"),
+    (e1.large_kernel_share, 0.667, 66.7, "not a percentage"),
+    (e1.large_kernel_share, 0.667, (288 + 64 + 144 + 32) / 528, "do not reach the concatenation"),
     # chapter 2
     (e2.out_channels, 832, 1024, "all six columns"),
     (e2.out_channels, 832, 704, "pooling branch"),

@@ -88,3 +88,35 @@ def pointwise_as_linear(fn: Callable[..., Any]) -> Feedback:
             return Feedback(False, f"Shapes match but values differ (max error {err:.3g}). Did you forget the "
                                    "bias, or mix up the order of the channel axes?")
     return Feedback(True, "your matrix product equals a 1x1 convolution on every tested shape.")
+
+
+#: Exercise setting: the Table 1 row whose share of 3x3 and 5x5 output channels the reader computes.
+LARGE_KERNEL_SHARE = dict(row="4d")
+
+
+def large_kernel_share(answer: Any) -> Feedback:
+    """Exercise: the fraction of a Table 1 row's output channels that come from its 3x3 and 5x5 branches.
+
+    The paper expects "the ratio of 3x3 and 5x5 convolutions" to "increase as we move to higher layers"
+    [GoogLeNet, §4]; the reader checks the rows (an answer within 0.005 counts).
+    """
+    from inception_lab.papers.going_deeper import TABLE1_ROWS
+
+    row = next(r for r in TABLE1_ROWS if r.name == LARGE_KERNEL_SHARE["row"])
+    exact = (row.ch3x3 + row.ch5x5) / row.out_channels
+    expected = round(exact, 3)
+    hints = {
+        row.ch3x3 / row.out_channels: "That is the 3x3 branch alone: the 5x5 branch counts too.",
+        (row.ch3x3 + row.ch5x5) / (row.out_channels + row.ch3x3red + row.ch5x5red):
+            "The reductions are internal: divide by the module's output channels only.",
+        (row.ch3x3 + row.ch5x5 + row.ch3x3red + row.ch5x5red) / row.out_channels:
+            "The '#3x3 reduce' and '#5x5 reduce' filters are 1x1 convolutions inside the branches; they do not "
+            "reach the concatenation.",
+        100 * exact: "Give a fraction between 0 and 1, not a percentage.",
+    }
+    hints = {round(value, 3): hint for value, hint in hints.items()}
+    if isinstance(answer, (int, float)) and not isinstance(answer, bool):  # within rounding of a known value
+        close = [v for v in [expected, *hints] if abs(answer - v) <= 0.005 * max(1.0, abs(v))]
+        answer = close[0] if close else answer
+    return check_number(answer, expected, what=f"the share of 3x3 and 5x5 channels in inception ({row.name})",
+                        hints=hints, fallback="Add the #3x3 and #5x5 columns and divide by the output channels.")

@@ -18,7 +18,8 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from inception_lab.checks import check_bool, check_choice, check_image_batch, check_positive_int, check_probability
+from inception_lab.checks import (check_bool, check_choice, check_image_batch, check_non_negative_int, check_positive_int,
+                                  check_probability)
 from inception_lab.initialization import INIT_SCHEMES, init_weights_
 from inception_lab.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, SeparableConv
 from inception_lab.papers import batch_normalization as paper
@@ -67,8 +68,7 @@ class BNInceptionModule(MultiBranch):
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, dbl3x3red: int, dbl3x3: int,
                  pool: str, pool_proj: int | None, stride: int = 1, conv_block: ConvBlockFactory = ConvBNReLU) -> None:
         check_positive_int("in_channels", in_channels)
-        if isinstance(ch1x1, bool) or not isinstance(ch1x1, int) or ch1x1 < 0:
-            raise ValueError(f"ch1x1 must be a non-negative integer (0: no 1x1 branch), got {ch1x1!r}.")
+        check_non_negative_int("ch1x1 (0: no 1x1 branch)", ch1x1)
         for name, value in dict(ch3x3red=ch3x3red, ch3x3=ch3x3, dbl3x3red=dbl3x3red, dbl3x3=dbl3x3).items():
             check_positive_int(name, value)
         if pool_proj is not None:

@@ -316,11 +316,14 @@ def _disagreement_note(line: Table1Line, cost: Cost, biases: int, p_value: float
     computed = f"the filter counts give {cost.params / PRINTED_K:.2f}K weights and {cost.macs / PRINTED_M:.2f}M MACs"
     if line.modules == ("conv1",):
         sep = separable_conv_cost(TABLE1_INPUT[2], line.output[2], _kernel(line), h)
+        sep_bias = separable_conv_cost(TABLE1_INPUT[2], line.output[2], _kernel(line), h, bias=True)
         return (f"a plain 7x7 convolution has {cost.params:,} weights ({cost.params / PRINTED_K:.2f}K) and "
                 f"{cost.macs / PRINTED_M:.2f}M MACs; a 7x7 depthwise-separable convolution with depth multiplier 8 "
-                f"(3 -> 24 depthwise, 24 -> 64 pointwise) has {sep.params:,} weights ({sep.params / PRINTED_K:.2f}K) "
-                f"and {sep.macs / PRINTED_M:.2f}M MACs, which reproduces the printed line -- BN-Inception's first "
-                f"layer is exactly such a convolution [BN, Fig. 5] (first_conv='separable').")
+                f"(3 -> 24 depthwise, 24 -> 64 pointwise) has {sep.params:,} weights ({sep.params / PRINTED_K:.2f}K, "
+                f"which rounds to {sep.params / PRINTED_K:.1f}K; the printed {line.params} needs the 1x1's biases, {sep_bias.params:,} = "
+                f"{sep_bias.params / PRINTED_K:.2f}K, or K = 1000) and {sep.macs / PRINTED_M:.2f}M MACs, the printed "
+                f"{line.ops} -- BN-Inception's first layer is such a convolution [BN, Fig. 5], and so was Inception "
+                f"V1's [Xception, §2] (first_conv='separable').")
     # A 'same'-padded module's MACs are its weights times the output positions, so the printed ops imply a
     # weight count; the ops are printed to 1M, which leaves +-1M / positions of slack.
     positions = h * w

@@ -1,0 +1,178 @@
+"""The chapter-4 explorer: an ``n x n`` convolution vs ``1 x n + n x 1`` vs a stack of 3x3 [Rethinking, §3].
+
+Thin ipywidgets wiring over :func:`inception_lab.cost.factorization.explore` (pure, tested without a kernel). Sliders
+for ``n``, the input and output channels, the grid and the middle width of the factorized pair; live bars of
+parameters and MACs with the saving in %; a "measure" button that times the variants on the current device with
+:func:`inception_lab.timing.time_modules`. Static twin for the book: :func:`plot_variants` with the defaults and
+:func:`plot_sweep` over n = 2 ... 9 (with :func:`~inception_lab.cost.factorization.sweep_text`).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+from IPython.display import display
+from matplotlib.figure import Figure
+
+from inception_lab.cost.factorization import explore
+from inception_lab.widgets import Explorer
+
+#: Defaults: the paper's n = 7 on the 17x17 grid [Rethinking, Fig. 6] with 192 channels in, out and in the middle.
+DEFAULTS = dict(n=7, in_channels=192, out_channels=192, grid=17, mid_channels=192)
+_RANGES = dict(n=(2, 9, 1), in_channels=(8, 512, 8), out_channels=(8, 512, 8), grid=(1, 64, 1),
+               mid_channels=(8, 512, 8))
+_LABELS = dict(n="kernel n", in_channels="input ch", out_channels="output ch", grid="grid H=W",
+               mid_channels="middle ch")
+#: One colour per variant (Okabe-Ito): n x n, 1 x n + n x 1, stack of 3x3.
+COLOURS = {"square": "#E69F00", "asymmetric": "#56B4E9", "stacked": "#009E73"}
+
+
+def variants_html(rows: Sequence[dict]) -> str:
+    """The rows of :func:`~inception_lab.cost.factorization.explore` as an HTML table (the live read-out)."""
+    head = "".join(f"<th>{h}</th>" for h in ("variant", "layers", "weights / channel pair", "params", "MACs",
+                                                "saved"))
+    body = "".join(f"<tr><td>{html.escape(str(r['name']))}</td><td>{html.escape(str(r['layers']))}</td>"
+                   f"<td>{r['weights_per_pair']}</td><td>{r['params']:,}</td><td>{r['macs']:,}</td>"
+                   f"<td>{100 * r['macs_saving']:.1f} %</td></tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def plot_variants(rows: Sequence[dict], title: str | None = None) -> Figure:
+    """Two bar panels (parameters, MACs), one bar per variant, each labelled with its saving against ``n x n``."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.9 + 0.55 * len(rows)))
+    labels = [f"{r['name']}\n({r['layers']})" for r in rows]
+    for ax, metric, unit, name in ((axes[0], "params", 1e3, "K"), (axes[1], "macs", 1e6, "M")):
+        values = [r[metric] / unit for r in rows]
+        ax.barh(labels, values, color=[COLOURS[r["variant"]] for r in rows])
+        for y, (v, r) in enumerate(zip(values, rows)):
+            saved = r[f"{metric}_saving"]
+            ax.text(v, y, f" {v:,.1f}{name}" + (f"  (-{100 * saved:.1f} %)" if r["variant"] != "square" else ""),
+                    va="center", fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, max(max(values), 1e-9) * 1.6)
+        ax.set_xlabel(("parameters" if metric == "params" else "MACs") + f" [{name}]")
+    axes[1].set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep(rows: Sequence[dict], title: str | None = None) -> Figure:
+    """MACs saved against ``n x n`` over n, per variant (the rows of :func:`~inception_lab.cost.factorization.sweep_n`)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for variant in ("asymmetric", "stacked"):
+        points = [(r["n"], 100 * r["macs_saving"]) for r in rows if r["variant"] == variant]
+        if points:
+            ns, saved = zip(*points)
+            ax.plot(ns, saved, "o-", color=COLOURS[variant], label=next(r["name"] for r in rows
+                                                                         if r["variant"] == variant))
+    ns = sorted({r["n"] for r in rows})
+    ax.plot(ns, [100 * (1 - 2 / n) for n in ns], ":", color="#999999", label="1 - 2/n (equal widths)")
+    ax.set_xlabel("kernel side n")
+    ax.set_ylabel("MACs saved vs n x n [%]")
+    ax.set_ylim(-5, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class FactorizationExplorer(Explorer):
+    """Sliders for n, channels, grid and middle width; bars and a table of the variants' cost; a measure button.
+
+    Attributes:
+        sliders: name -> ``IntSlider`` (the arguments of :func:`~inception_lab.cost.factorization.explore`).
+        table: ``HTML`` read-out with every variant's layers, weights per channel pair, params, MACs, saving.
+        plot: ``Output`` with the bars (:func:`plot_variants`); ``figure`` is the figure shown.
+        measure_button, measured: the "measure" button and the ``HTML`` it writes the timing to.
+        rows: the current rows (plain data), ``timings`` the last measurement (or ``None``).
+        device: where the measurement runs (``"cpu"``, ``"cuda"``, ...).
+    """
+
+    def __init__(self, device: str = "cpu", **defaults: int) -> None:
+        unknown = set(defaults) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown explorer setting(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}.")
+        values = {**DEFAULTS, **defaults}
+        self.sliders: dict[str, W.IntSlider] = {}
+        for name, (lo, hi, step) in _RANGES.items():
+            if not lo <= values[name] <= hi:
+                raise ValueError(f"{name}={values[name]} is outside the explorer's range {lo}..{hi}.")
+            self.sliders[name] = W.IntSlider(value=values[name], min=lo, max=hi, step=step,
+                                             description=_LABELS[name], continuous_update=False,
+                                             style={"description_width": "80px"})
+            self.sliders[name].observe(self._on_change, names="value")
+        self.device = device
+        self.table, self.plot, self.measured = W.HTML(), W.Output(), W.HTML()
+        self.measure_button = W.Button(description="measure on " + device, tooltip="time the variants (a few s)")
+        self.measure_button.on_click(lambda _: self.measure())
+        self.widget = W.VBox([W.HBox([W.VBox(list(self.sliders.values())[:3]),
+                                      W.VBox(list(self.sliders.values())[3:])]),
+                              self.table, self.plot, W.HBox([self.measure_button, self.measured])])
+        self.rows: list[dict] = []
+        self.timings = None
+        self.update()
+
+    def values(self) -> dict[str, int]:
+        """Current slider values."""
+        return {name: s.value for name, s in self.sliders.items()}
+
+    def update(self) -> None:
+        """Recompute the costs and redraw the read-outs."""
+        v = self.values()
+        self.rows = explore(v["n"], v["in_channels"], v["out_channels"], v["grid"], v["mid_channels"])
+        self.table.value = variants_html(self.rows)
+        self.measured.value = ""
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            self.figure = plot_variants(self.rows, title=f"n = {v['n']} on a {v['grid']}x{v['grid']} grid")
+            display(self.figure)
+            plt.close(self.figure)
+
+    def measure(self, reps: int = 5, batch: int = 8) -> None:
+        """Time every variant (forward, median of ``reps`` interleaved runs) and show time ratios next to MACs."""
+        import torch
+
+        from inception_lab.timing import time_modules
+
+        v = self.values()
+        modules = {r["name"]: _torch_variant(r["variant"], v).to(self.device) for r in self.rows
+                   if r["variant"] == "square" or v["n"] % 2}
+        x = torch.randn(batch, v["in_channels"], v["grid"], v["grid"], device=self.device)
+        self.timings = timings = time_modules(modules, x, reps=reps, warmup=1, modes=("forward",))
+        reference = self.rows[0]
+        cells = []
+        for r in self.rows:
+            if r["name"] in modules:
+                cells.append(f"{html.escape(str(r['name']))}: {timings.median_ms(r['name']):.2f} ms "
+                             f"(time x{timings.ratio(r['name'], reference['name']):.2f}, "
+                             f"MACs x{r['macs'] / reference['macs']:.2f})")
+        note = "" if v["n"] % 2 else " (even n: only n x n can keep the grid in PyTorch, so only it is timed)"
+        self.measured.value = "; ".join(cells) + note
+
+    def _on_change(self, change: dict) -> None:
+        self.update()
+
+
+def _torch_variant(variant: str, v: dict[str, int]):
+    """The torch module of one variant for the current slider values (linear convolutions, no bias)."""
+    from torch import nn
+
+    from inception_lab.layers import FactorizedConv, StackedConv
+
+    n, cin, cout, mid = v["n"], v["in_channels"], v["out_channels"], v["mid_channels"]
+
+    def linear(i: int, o: int, kernel_size, stride=1, padding=0) -> nn.Module:
+        return nn.Conv2d(i, o, kernel_size, stride=stride, padding=padding, bias=False)
+
+    if variant == "square":
+        return linear(cin, cout, n, padding=n // 2) if n % 2 else linear(cin, cout, n, padding=0)
+    if variant == "asymmetric":
+        return FactorizedConv(cin, cout, n, mid_channels=mid, between="none", conv_block=linear)
+    return StackedConv(cin, cout, n, mid_channels=mid, conv_block=linear)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Colab-like runtime check (run by .ci/run after `make test`; `make colab-check` runs it alone).
+#
+# Colab differs from the pinned .venv in every way that broke chapters before: another Python (3.12), an older
+# torch with its torchvision, ipywidgets 7 (which displays widgets through _ipython_display_, not
+# _repr_mimebundle_), and the package installed non-editable from git by the notebooks' first cell. This script
+# builds such a runtime in a throw-away virtual environment and
+#   1. preinstalls what Colab ships: torch, torchvision, ipywidgets 7.7, ipykernel, matplotlib, numpy, tqdm;
+#   2. installs the project exactly as the first cell does (pip install git+URL), from a clone of this
+#      repository's committed HEAD, and fails if that replaced the preinstalled torch, torchvision or ipywidgets;
+#   3. executes every chapter in a folder outside the repository (as on Colab, where benchmarks/results is
+#      absent), and fails on any error cell and on any explorer cell that displays no widget
+#      (scripts/check_notebooks.py --require-widgets).
+#
+# PyPI's torch for Linux x86_64 is a CUDA build: about 3 GB of wheels with its nvidia-* dependencies (torch 2.9.1:
+# torch 858 MB, cudnn 674 MB, cublas 567 MB, ...). uv downloads them in parallel (about 45 s here from an empty
+# cache) and, with its cache (~/.cache/uv) filled, links them into the new environment in seconds. pip itself is
+# used for step 2, as on Colab.
+#
+# Environment: COLAB_PYTHON (a Python 3.12; default pyenv's 3.12.1, else python3.12 on PATH), COLAB_TORCH,
+# COLAB_TORCHVISION, COLAB_IPYWIDGETS (versions to preinstall), KEEP_COLAB_ENV=1 (keep the folder for debugging).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TORCH="${COLAB_TORCH:-2.9.1}"              # older than constraints.txt's pin, as Colab's usually is
+TORCHVISION="${COLAB_TORCHVISION:-0.24.1}"  # torchvision's release for that torch
+IPYWIDGETS="${COLAB_IPYWIDGETS:-7.7.*}"     # Colab ships ipywidgets 7.7.1
+PY="${COLAB_PYTHON:-}"
+if [ -z "$PY" ]; then
+  if [ -x /root/.pyenv/versions/3.12.1/bin/python ]; then PY=/root/.pyenv/versions/3.12.1/bin/python
+  else PY="$(command -v python3.12 || true)"; fi
+fi
+[ -n "$PY" ] && "$PY" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
+  || { echo "colab-like check: needs a Python 3.12 (set COLAB_PYTHON)"; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/inception-lab-colab.XXXXXX")"
+[ "${KEEP_COLAB_ENV:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+unset PYTHONPATH INCEPTION_LAB_SEED INCEPTION_LAB_DEVICE VIRTUAL_ENV
+export JUPYTER_DATA_DIR="$WORK/jupyter" JUPYTER_CONFIG_DIR="$WORK/jupyter-config"  # only the venv's own kernel
+START=$SECONDS
+step() { echo "== colab-like check [$((SECONDS - START)) s]: $*"; }
+
+step "Python $("$PY" -c 'import platform; print(platform.python_version())'), torch $TORCH, torchvision $TORCHVISION, ipywidgets $IPYWIDGETS"
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no)" ]; then
+  echo "   note: uncommitted changes are not tested; the notebooks install the committed HEAD"
+fi
+"$PY" -m venv "$WORK/tools" && "$WORK/tools/bin/pip" install --quiet uv
+"$PY" -m venv "$WORK/colab"
+COLAB="$WORK/colab/bin/python"
+step "preinstalling Colab's packages (uv)"
+"$WORK/tools/bin/uv" pip install --quiet --python "$COLAB" "torch==$TORCH" "torchvision==$TORCHVISION" \
+  "ipywidgets==$IPYWIDGETS" ipykernel nbclient nbformat matplotlib numpy tqdm
+versions() { "$COLAB" -c 'from importlib.metadata import version as v; print(*(f"{p}=={v(p)}" for p in ("torch", "torchvision", "ipywidgets")))'; }
+BEFORE="$(versions)"
+echo "   preinstalled: $BEFORE"
+
+step "installing the project as the notebooks' first cell does (pip install git+URL, non-editable)"
+git clone --quiet --no-checkout "$ROOT" "$WORK/clone"
+git -C "$WORK/clone" checkout --quiet "$(git -C "$ROOT" rev-parse HEAD)"  # this checkout's commit, not the default branch
+"$COLAB" -m pip install --quiet --disable-pip-version-check "git+file://$WORK/clone"
+AFTER="$(versions)"
+if [ "$BEFORE" != "$AFTER" ]; then
+  echo "FAIL: installing the project replaced preinstalled packages: $BEFORE -> $AFTER"; exit 1
+fi
+(cd "$WORK" && "$COLAB" -c '
+import importlib.util, pathlib
+spec = importlib.util.find_spec("inception_lab")
+where = pathlib.Path(spec.origin).parent
+assert "site-packages" in str(where), f"inception_lab imported from {where}, not the installed package"
+assert (where / "weights" / "mini_googlenet.pt").is_file(), "the shipped weights were not installed"
+print("   installed:", where)')
+
+step "executing every chapter outside the repository (errors and explorers without a widget fail)"
+(cd "$WORK" && "$COLAB" "$WORK/clone/scripts/check_notebooks.py" --require-widgets --workdir "$WORK/run" \
+  "$WORK"/clone/notebooks/[0-9][0-9]_*.ipynb)
+step "passed"
