@@ -129,9 +129,8 @@ def train_recovery(strategy: str, train_maps: torch.Tensor, test_maps: torch.Ten
     check_positive_int("steps", steps)
     check_positive_int("batch_size", batch_size)
     channels = train_maps.shape[1]
-    seed_everything(seed)
+    order = seed_everything(seed)  # initial weights and batch order (shifted by INCEPTION_LAB_SEED when set)
     model = Reconstructor(build_reduction(strategy, channels, pool=pool), channels)
-    order = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     for _ in range(steps):
