@@ -4,8 +4,9 @@
 * :func:`load_preset`, :func:`preset_metadata`, :func:`preset_test_set`, :func:`shipped_presets` -- the same for
   any mini preset whose weights are shipped (``<preset>.pt`` + ``<preset>.json``); chapter 7's lab weights come
   from ``scripts/train_lab_weights.py``.
-* :func:`load_torchvision_weights` -- torchvision's ImageNet GoogLeNet weights for a :func:`googlenet_tv` model:
-  downloaded where the internet is reachable (Colab), read from a local file otherwise, a clear error if neither.
+* :func:`load_torchvision_weights` -- torchvision's ImageNet weights for a ``googlenet_tv()`` or an
+  ``inception_v3()`` model: downloaded where the internet is reachable (Colab), read from a local file otherwise,
+  a clear error if neither.
 
 ``inception_lab/weights/mini_googlenet.pt`` holds the ``state_dict`` of a :func:`~inception_lab.models.googlenet.mini_googlenet`
 trained on :func:`~inception_lab.data.make_shapes_dataset` images by ``scripts/train_mini_weights.py`` (CPU, fixed seed);
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -150,59 +152,100 @@ def mini_googlenet_test_set(n: int = 1000) -> ShapesDataset:
 # ---------------------------------------------------------------------------------------------------------
 # torchvision's ImageNet weights
 # ---------------------------------------------------------------------------------------------------------
-TORCHVISION_WEIGHTS_URL = "https://download.pytorch.org/models/googlenet-1378be20.pth"
+@dataclass(frozen=True)
+class TorchvisionWeights:
+    """Where torchvision keeps one network's ImageNet weights, and what our compatible model needs."""
+
+    network: str  # key of TORCHVISION_WEIGHTS
+    url: str  # torchvision's IMAGENET1K_V1 file
+    enum: str  # the torchvision.models Weights enum that downloads it
+    builder: str  # our torchvision-compatible builder
+    aux_prefixes: tuple[str, ...]  # state_dict keys of the auxiliary heads
+    top1: float  # torchvision's published ImageNet top-1 (%), single crop
 
 
-def _download_torchvision_state_dict(progress: bool) -> dict[str, torch.Tensor]:
-    """Download (or read from torch's hub cache) torchvision's ImageNet GoogLeNet weights."""
-    from torchvision.models import GoogLeNet_Weights  # ImportError when torchvision is missing
+#: torchvision's ImageNet weights for the book's torchvision-compatible presets.
+TORCHVISION_WEIGHTS = {
+    "googlenet": TorchvisionWeights("googlenet", "https://download.pytorch.org/models/googlenet-1378be20.pth",
+                                    "GoogLeNet_Weights", "googlenet_tv", ("aux1.", "aux2."), 69.778),
+    "inception_v3": TorchvisionWeights("inception_v3",
+                                       "https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth",
+                                       "Inception_V3_Weights", "inception_v3", ("AuxLogits.",), 77.294),
+}
+TORCHVISION_WEIGHTS_URL = TORCHVISION_WEIGHTS["googlenet"].url
 
-    return GoogLeNet_Weights.IMAGENET1K_V1.get_state_dict(progress=progress, check_hash=True)
+
+def _download_torchvision_state_dict(progress: bool, network: str = "googlenet") -> dict[str, torch.Tensor]:
+    """Download (or read from torch's hub cache) torchvision's ImageNet weights of ``network``."""
+    import torchvision.models  # ImportError when torchvision is missing
+
+    weights = getattr(torchvision.models, TORCHVISION_WEIGHTS[network].enum).IMAGENET1K_V1
+    return weights.get_state_dict(progress=progress, check_hash=True)
 
 
-def load_torchvision_weights(model: GoogLeNet, path: str | os.PathLike[str] | None = None,
-                             progress: bool = True) -> GoogLeNet:
-    """Load torchvision's ImageNet GoogLeNet weights (69.8 % top-1) into a :func:`googlenet_tv` model.
+def _network_of(model: torch.nn.Module) -> str | None:
+    """Which torchvision network ``model`` can take the weights of (``None``: none of them)."""
+    from inception_lab.models.inception_v3 import Inception3
+
+    if isinstance(model, GoogLeNet) and model.num_classes == 1000 and model.lrn1 is None:
+        return "googlenet"
+    if isinstance(model, Inception3) and model.num_classes == 1000 and model.stem == "imagenet" \
+            and model.num_features == 2048:
+        return "inception_v3"
+    return None
+
+
+def load_torchvision_weights(model: torch.nn.Module, path: str | os.PathLike[str] | None = None,
+                             progress: bool = True) -> torch.nn.Module:
+    """Load torchvision's ImageNet weights into a ``googlenet_tv()`` or ``inception_v3()`` model.
+
+    GoogLeNet: 69.8 % top-1, ``googlenet-1378be20.pth``; Inception-v3: 77.3 % top-1 at 299x299,
+    ``inception_v3_google-0cc3c7bd.pth`` (both single crop, torchvision's published numbers).
 
     Args:
-        model: a ``googlenet_tv(num_classes=1000)`` model, with or without auxiliary classifiers. Its
-            ``transform_input`` is switched on, as torchvision does when it loads these weights: they expect
-            inputs scaled to [-1, 1], and the switch lets you feed the usual ImageNet-normalised images.
-        path: a local copy of ``googlenet-1378be20.pth`` (for offline use). ``None`` downloads it through
-            torchvision (or reads torch's hub cache).
+        model: ``googlenet_tv(num_classes=1000)`` or ``inception_v3(num_classes=1000)`` (the released widths),
+            with or without auxiliary classifiers. Its ``transform_input`` is switched on, as torchvision does
+            when it loads these weights: they expect inputs scaled to [-1, 1], and the switch lets you feed the
+            usual ImageNet-normalised images.
+        path: a local copy of the file (for offline use). ``None`` downloads it through torchvision (or reads
+            torch's hub cache).
         progress: show a download progress bar.
 
-    The auxiliary classifiers in that file were never trained ("NOT pretrained", torchvision warns); they are
-    loaded only when ``model`` has them.
+    GoogLeNet's auxiliary classifiers in that file were never trained ("NOT pretrained", torchvision warns);
+    Inception-v3's were. Either is loaded only when ``model`` has them.
 
     Raises:
-        ValueError: if ``model`` is not a torchvision-compatible 1000-class GoogLeNet, or the file does not fit.
+        ValueError: if ``model`` is neither of the two, or the file does not fit it.
         RuntimeError: if the weights cannot be obtained (no torchvision, or offline); the message says what to do.
     """
-    if not isinstance(model, GoogLeNet) or model.num_classes != 1000 or model.lrn1 is not None:
-        raise ValueError("load_torchvision_weights needs a googlenet_tv(num_classes=1000) model.")
+    network = _network_of(model)
+    if network is None:
+        raise ValueError("load_torchvision_weights needs a googlenet_tv(num_classes=1000) or an "
+                         "inception_v3(num_classes=1000) model.")
+    spec = TORCHVISION_WEIGHTS[network]
     if path is not None:
         if not os.path.isfile(path):
-            raise ValueError(f"no weights file at {os.fspath(path)!r}; download {TORCHVISION_WEIGHTS_URL} there.")
+            raise ValueError(f"no weights file at {os.fspath(path)!r}; download {spec.url} there.")
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
     else:
-        cache = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(TORCHVISION_WEIGHTS_URL))
+        cache = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(spec.url))
         advice = (f"Either run this where the internet is reachable (e.g. Google Colab), or download "
-                  f"{TORCHVISION_WEIGHTS_URL} on another machine and pass its location as "
+                  f"{spec.url} on another machine and pass its location as "
                   f"load_torchvision_weights(model, path=...) (or put it at {cache}).")
         try:
-            state_dict = _download_torchvision_state_dict(progress)
+            state_dict = (_download_torchvision_state_dict(progress) if network == "googlenet" else
+                          _download_torchvision_state_dict(progress, network))
         except ImportError as err:
-            raise RuntimeError(f"torchvision is not installed, so its GoogLeNet weights cannot be downloaded. "
+            raise RuntimeError(f"torchvision is not installed, so its {network} weights cannot be downloaded. "
                                f"Install it (pip install torchvision), or pass path=. {advice}") from err
         except Exception as err:  # URLError, HTTPError, hash mismatch, ... : all mean "could not get the file"
-            raise RuntimeError(f"could not download torchvision's GoogLeNet weights ({type(err).__name__}: {err}). "
-                               f"{advice}") from err
+            raise RuntimeError(f"could not download torchvision's {network} weights ({type(err).__name__}: "
+                               f"{err}). {advice}") from err
     if not model.aux_logits:
-        state_dict = {k: v for k, v in state_dict.items() if not k.startswith(("aux1.", "aux2."))}
+        state_dict = {k: v for k, v in state_dict.items() if not k.startswith(spec.aux_prefixes)}
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as err:
-        raise ValueError(f"the weights do not fit this model (build it with googlenet_tv()): {err}") from err
+        raise ValueError(f"the weights do not fit this model (build it with {spec.builder}()): {err}") from err
     model.transform_input = True
     return model

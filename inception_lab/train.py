@@ -175,7 +175,8 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
         optimizer: str | OptimizerFactory = "sgd", weight_decay: float = 0.0, aux_weight: float = 0.3,
         val_loader: DataLoader | None = None, device: str | torch.device | None = None,
         amp: bool | None = None, seed: int = 0, progress: bool = True,
-        grad_norm_layers: Sequence[str] | None = None, max_steps: int | None = None) -> FitResult:
+        grad_norm_layers: Sequence[str] | None = None, max_steps: int | None = None,
+        label_smoothing: float = 0.0) -> FitResult:
     """Train ``model`` on ``train_loader`` with cross-entropy, auxiliary heads weighted by ``aux_weight``.
 
     One step: forward in train mode, ``inception_loss(outputs, target, aux_weight)`` (total = main +
@@ -207,6 +208,10 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
         grad_norm_layers: parameter-name prefixes (e.g. ``["conv1", "inception3a"]``) whose gradient norm is
             recorded at every step in ``History.grad_norms``.
         max_steps: stop after this many optimiser steps in total (the last epoch is then partial).
+        label_smoothing: epsilon of label-smoothing regularization, in [0, 1): every head is trained towards
+            ``(1 - eps) * one_hot + eps / K`` [Rethinking, §7: eps = 0.1]; 0 = plain cross-entropy. Passed to
+            :func:`~inception_lab.losses.inception_loss`. The recorded ``train_main_loss`` and the validation loss
+            stay the plain cross-entropy, so runs with and without smoothing compare on the same scale.
 
     Returns:
         ``FitResult(history, receipt)``.
@@ -223,6 +228,9 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
         raise ValueError(f"aux_weight must be a number >= 0, got {aux_weight!r}.")
     if max_steps is not None:
         check_positive_int("max_steps", max_steps)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+            or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1) (0.1 in the paper), got {label_smoothing!r}.")
     check_non_negative_int("seed", seed)
     if len(train_loader) == 0:
         raise ValueError("train_loader yields no batches (empty dataset, or drop_last with a small dataset).")
@@ -251,7 +259,7 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
             images, targets = images.to(device), targets.to(device)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 outputs = model(images)
-                loss = inception_loss(outputs, targets, aux_weight=aux_weight)
+                loss = inception_loss(outputs, targets, aux_weight=aux_weight, label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()

@@ -3,6 +3,7 @@
 * :mod:`~inception_lab.models.googlenet` -- GoogLeNet / Inception v1 [GoogLeNet]: chapters 1 and 2.
 * :mod:`~inception_lab.models.bn_inception` -- BN-Inception [BN]: chapter 3.
 * :mod:`~inception_lab.models.inception_v3` -- Inception-v3 [Rethinking] and its modules A-E: chapters 4-6.
+* :mod:`~inception_lab.models.inception_v2` -- Inception-v2 as [Rethinking, Table 1] outlines it: chapter 6.
 
 Each file holds the network's modules, the network and its presets. ``PRESETS`` is a plain dict of builder
 functions; each builder documents its options and deviations. Build any preset with ``build_model(name, ...)``.
@@ -14,7 +15,7 @@ from typing import Any, Callable
 
 from torch import nn
 
-from inception_lab.models import bn_inception, googlenet, inception_v3
+from inception_lab.models import bn_inception, googlenet, inception_v2, inception_v3
 
 PRESETS: dict[str, Callable[..., nn.Module]] = {
     "googlenet": googlenet.googlenet,  # [GoogLeNet, Table 1], faithful to the paper
@@ -24,6 +25,9 @@ PRESETS: dict[str, Callable[..., nn.Module]] = {
     "mini_bn_inception": bn_inception.mini_bn_inception,  # small BN-Inception, BN switchable for ablations
     "inception_v3": inception_v3.inception_v3,  # [Rethinking] as released: torchvision-compatible state_dict
     "inception_v3_paper": inception_v3.inception_v3_paper,  # Fig. 5's module A, Fig. 8's BN-auxiliary head
+    "mini_inception_v3": inception_v3.mini_inception_v3,  # same modules, widths / width_divisor, 32-64 px inputs
+    "inception_v2": inception_v2.inception_v2,  # [Rethinking, Table 1]; module widths from the released model
+    "mini_inception_v2": inception_v2.mini_inception_v2,  # same modules, widths / width_divisor, 32-64 px inputs
 }
 
 

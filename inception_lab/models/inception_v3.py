@@ -29,6 +29,7 @@ from inception_lab import walk
 from inception_lab.checks import check_bool, check_choice, check_image_batch, check_positive_int, check_probability
 from inception_lab.layers import ConvBlockFactory, MultiBranch, StackedConv, conv_1xn, conv_bn_relu_tv, conv_nx1
 from inception_lab.losses import AuxOutputs
+from inception_lab.shapes import scale_width
 
 #: The three namings of each module: the seed's, the paper's figure, torchvision's class (and TF-slim's scopes).
 NAMES = {
@@ -46,6 +47,15 @@ NAMES = {
 
 #: Branch 2 of :class:`InceptionA`: torchvision's 1x1 -> 5x5, or the paper's "each 5 x 5 ... replaced by two 3 x 3".
 FIVE_BY_FIVE = ("5x5", "two_3x3")
+#: The stem: ``"imagenet"`` (the released 299x299 stem: 299 -> 35) or ``"small"`` (the mini presets' stem for
+#: 32-64 px images: stride 1 convolutions, one 3x3/2 max-pool, so 32 -> 16).
+STEMS = ("imagenet", "small")
+
+
+def _widths(width_divisor: int):
+    """The one width rule of the mini presets: every printed width divided by ``width_divisor`` (1 = as printed)."""
+    check_positive_int("width_divisor", width_divisor)
+    return lambda channels: scale_width(channels, width_divisor)
 
 
 def _avg_pool() -> nn.AvgPool2d:
@@ -68,21 +78,22 @@ class InceptionA(MultiBranch):
     """
 
     def __init__(self, in_channels: int, pool_features: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
-                 five_by_five: str = "5x5") -> None:
+                 five_by_five: str = "5x5", width_divisor: int = 1) -> None:
         check_choice("five_by_five", five_by_five, FIVE_BY_FIVE)
+        check_positive_int("pool_features", pool_features)
+        w = _widths(width_divisor)  # every width below / width_divisor (the mini presets); 1 = as released
         super().__init__(in_channels)
-        self.add_branch("branch1x1", ("branch1x1", conv_block(in_channels, 64, kernel_size=1)))
+        self.add_branch("branch1x1", ("branch1x1", conv_block(in_channels, w(64), kernel_size=1)))
         if five_by_five == "5x5":
-            second: tuple = ("branch5x5_2", conv_block(48, 64, kernel_size=5, padding=2))
+            second: tuple = ("branch5x5_2", conv_block(w(48), w(64), kernel_size=5, padding=2))
         else:
-            second = ("branch5x5_2", StackedConv(48, 64, 5, conv_block=conv_block))
-        self.add_branch("branch5x5", ("branch5x5_1", conv_block(in_channels, 48, kernel_size=1)), second)
-        self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, 64, kernel_size=1)),
-                        ("branch3x3dbl_2", conv_block(64, 96, kernel_size=3, padding=1)),
-                        ("branch3x3dbl_3", conv_block(96, 96, kernel_size=3, padding=1)))
+            second = ("branch5x5_2", StackedConv(w(48), w(64), 5, conv_block=conv_block))
+        self.add_branch("branch5x5", ("branch5x5_1", conv_block(in_channels, w(48), kernel_size=1)), second)
+        self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, w(64), kernel_size=1)),
+                        ("branch3x3dbl_2", conv_block(w(64), w(96), kernel_size=3, padding=1)),
+                        ("branch3x3dbl_3", conv_block(w(96), w(96), kernel_size=3, padding=1)))
         self.add_branch("branch_pool", ("avg_pool", _avg_pool()),
-                        ("branch_pool", conv_block(in_channels, check_positive_int("pool_features", pool_features),
-                                                   kernel_size=1)))
+                        ("branch_pool", conv_block(in_channels, w(pool_features), kernel_size=1)))
 
 
 class InceptionB(MultiBranch):
@@ -92,12 +103,14 @@ class InceptionB(MultiBranch):
     3x3/2 max-pool (the input, passed through). 288 + 384 + 96 = 768 channels on 17x17.
     """
 
-    def __init__(self, in_channels: int, conv_block: ConvBlockFactory = conv_bn_relu_tv) -> None:
+    def __init__(self, in_channels: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
+                 width_divisor: int = 1) -> None:
+        w = _widths(width_divisor)
         super().__init__(in_channels)
-        self.add_branch("branch3x3", ("branch3x3", conv_block(in_channels, 384, kernel_size=3, stride=2)))
-        self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, 64, kernel_size=1)),
-                        ("branch3x3dbl_2", conv_block(64, 96, kernel_size=3, padding=1)),
-                        ("branch3x3dbl_3", conv_block(96, 96, kernel_size=3, stride=2)))
+        self.add_branch("branch3x3", ("branch3x3", conv_block(in_channels, w(384), kernel_size=3, stride=2)))
+        self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, w(64), kernel_size=1)),
+                        ("branch3x3dbl_2", conv_block(w(64), w(96), kernel_size=3, padding=1)),
+                        ("branch3x3dbl_3", conv_block(w(96), w(96), kernel_size=3, stride=2)))
         self.add_branch("branch_pool", ("max_pool", nn.MaxPool2d(kernel_size=3, stride=2)))
 
 
@@ -110,20 +123,22 @@ class InceptionC(MultiBranch):
     :func:`~inception_lab.layers.conv_nx1`).
     """
 
-    def __init__(self, in_channels: int, channels_7x7: int, conv_block: ConvBlockFactory = conv_bn_relu_tv) -> None:
-        c7 = check_positive_int("channels_7x7", channels_7x7)
+    def __init__(self, in_channels: int, channels_7x7: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
+                 width_divisor: int = 1) -> None:
+        w = _widths(width_divisor)
+        c7, out = w(check_positive_int("channels_7x7", channels_7x7)), w(192)
         super().__init__(in_channels)
-        self.add_branch("branch1x1", ("branch1x1", conv_block(in_channels, 192, kernel_size=1)))
+        self.add_branch("branch1x1", ("branch1x1", conv_block(in_channels, out, kernel_size=1)))
         self.add_branch("branch7x7", ("branch7x7_1", conv_block(in_channels, c7, kernel_size=1)),
                         ("branch7x7_2", conv_1xn(conv_block, c7, c7, 7)),
-                        ("branch7x7_3", conv_nx1(conv_block, c7, 192, 7)))
+                        ("branch7x7_3", conv_nx1(conv_block, c7, out, 7)))
         self.add_branch("branch7x7dbl", ("branch7x7dbl_1", conv_block(in_channels, c7, kernel_size=1)),
                         ("branch7x7dbl_2", conv_nx1(conv_block, c7, c7, 7)),
                         ("branch7x7dbl_3", conv_1xn(conv_block, c7, c7, 7)),
                         ("branch7x7dbl_4", conv_nx1(conv_block, c7, c7, 7)),
-                        ("branch7x7dbl_5", conv_1xn(conv_block, c7, 192, 7)))
+                        ("branch7x7dbl_5", conv_1xn(conv_block, c7, out, 7)))
         self.add_branch("branch_pool", ("avg_pool", _avg_pool()),
-                        ("branch_pool", conv_block(in_channels, 192, kernel_size=1)))
+                        ("branch_pool", conv_block(in_channels, out, kernel_size=1)))
 
 
 class InceptionD(MultiBranch):
@@ -133,14 +148,16 @@ class InceptionD(MultiBranch):
     320 + 192 + 768 = 1280 channels on 8x8.
     """
 
-    def __init__(self, in_channels: int, conv_block: ConvBlockFactory = conv_bn_relu_tv) -> None:
+    def __init__(self, in_channels: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
+                 width_divisor: int = 1) -> None:
+        w = _widths(width_divisor)
         super().__init__(in_channels)
-        self.add_branch("branch3x3", ("branch3x3_1", conv_block(in_channels, 192, kernel_size=1)),
-                        ("branch3x3_2", conv_block(192, 320, kernel_size=3, stride=2)))
-        self.add_branch("branch7x7x3", ("branch7x7x3_1", conv_block(in_channels, 192, kernel_size=1)),
-                        ("branch7x7x3_2", conv_1xn(conv_block, 192, 192, 7)),
-                        ("branch7x7x3_3", conv_nx1(conv_block, 192, 192, 7)),
-                        ("branch7x7x3_4", conv_block(192, 192, kernel_size=3, stride=2)))
+        self.add_branch("branch3x3", ("branch3x3_1", conv_block(in_channels, w(192), kernel_size=1)),
+                        ("branch3x3_2", conv_block(w(192), w(320), kernel_size=3, stride=2)))
+        self.add_branch("branch7x7x3", ("branch7x7x3_1", conv_block(in_channels, w(192), kernel_size=1)),
+                        ("branch7x7x3_2", conv_1xn(conv_block, w(192), w(192), 7)),
+                        ("branch7x7x3_3", conv_nx1(conv_block, w(192), w(192), 7)),
+                        ("branch7x7x3_4", conv_block(w(192), w(192), kernel_size=3, stride=2)))
         self.add_branch("branch_pool", ("max_pool", nn.MaxPool2d(kernel_size=3, stride=2)))
 
 
@@ -153,18 +170,20 @@ class InceptionE(MultiBranch):
     representations" on the coarsest grid. 320 + 768 + 768 + 192 = 2048 channels.
     """
 
-    def __init__(self, in_channels: int, conv_block: ConvBlockFactory = conv_bn_relu_tv) -> None:
+    def __init__(self, in_channels: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
+                 width_divisor: int = 1) -> None:
+        w = _widths(width_divisor)
         super().__init__(in_channels)
-        self.add_branch("branch1x1", ("branch1x1", conv_block(in_channels, 320, kernel_size=1)))
-        self.add_branch("branch3x3", ("branch3x3_1", conv_block(in_channels, 384, kernel_size=1)),
-                        [("branch3x3_2a", conv_1xn(conv_block, 384, 384, 3)),
-                         ("branch3x3_2b", conv_nx1(conv_block, 384, 384, 3))])
-        self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, 448, kernel_size=1)),
-                        ("branch3x3dbl_2", conv_block(448, 384, kernel_size=3, padding=1)),
-                        [("branch3x3dbl_3a", conv_1xn(conv_block, 384, 384, 3)),
-                         ("branch3x3dbl_3b", conv_nx1(conv_block, 384, 384, 3))])
+        self.add_branch("branch1x1", ("branch1x1", conv_block(in_channels, w(320), kernel_size=1)))
+        self.add_branch("branch3x3", ("branch3x3_1", conv_block(in_channels, w(384), kernel_size=1)),
+                        [("branch3x3_2a", conv_1xn(conv_block, w(384), w(384), 3)),
+                         ("branch3x3_2b", conv_nx1(conv_block, w(384), w(384), 3))])
+        self.add_branch("branch3x3dbl", ("branch3x3dbl_1", conv_block(in_channels, w(448), kernel_size=1)),
+                        ("branch3x3dbl_2", conv_block(w(448), w(384), kernel_size=3, padding=1)),
+                        [("branch3x3dbl_3a", conv_1xn(conv_block, w(384), w(384), 3)),
+                         ("branch3x3dbl_3b", conv_nx1(conv_block, w(384), w(384), 3))])
         self.add_branch("branch_pool", ("avg_pool", _avg_pool()),
-                        ("branch_pool", conv_block(in_channels, 192, kernel_size=1)))
+                        ("branch_pool", conv_block(in_channels, w(192), kernel_size=1)))
 
 
 class InceptionAux(nn.Module):
@@ -176,21 +195,27 @@ class InceptionAux(nn.Module):
         bn_fc: ``False`` (torchvision: a plain linear layer) or ``True``: the paper's "BN-auxiliary", "in which the
             fully connected layer of the auxiliary classifier is also batch-normalized, not just the convolutions"
             [Rethinking, §10, Fig. 8: +0.4 % top-1]; the BatchNorm1d sits before the linear layer.
+        width_divisor: divides the head's widths 128 and 768 (the mini presets).
+        adaptive: pool adaptively to 5x5 instead of 5x5/3 (the mini presets: any map of at least 5x5 works; on a
+            17x17 map both give the same 5x5 grid but average different windows).
     """
 
     def __init__(self, in_channels: int, num_classes: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
-                 bn_fc: bool = False) -> None:
+                 bn_fc: bool = False, width_divisor: int = 1, adaptive: bool = False) -> None:
         super().__init__()
+        w = _widths(width_divisor)
         self.in_channels = check_positive_int("in_channels", in_channels)
-        self.pool = nn.AvgPool2d(kernel_size=5, stride=3)
-        self.conv0 = conv_block(in_channels, 128, kernel_size=1)
-        self.conv1 = conv_block(128, 768, kernel_size=5)
+        self.pool = nn.AdaptiveAvgPool2d(5) if check_bool("adaptive", adaptive) else nn.AvgPool2d(5, stride=3)
+        self.conv0 = conv_block(in_channels, w(128), kernel_size=1)
+        self.conv1 = conv_block(w(128), w(768), kernel_size=5)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.bn = nn.BatchNorm1d(768, eps=1e-3) if check_bool("bn_fc", bn_fc) else None
-        self.fc = nn.Linear(768, check_positive_int("num_classes", num_classes))
+        self.bn = nn.BatchNorm1d(w(768), eps=1e-3) if check_bool("bn_fc", bn_fc) else None
+        self.fc = nn.Linear(w(768), check_positive_int("num_classes", num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, self.in_channels, "InceptionAux")
+        if min(x.shape[-2:]) < 5:
+            raise ValueError(f"InceptionAux needs maps of at least 5x5, got {tuple(x.shape[-2:])}.")
         x = self.pool(x)  # N x 768 x 5 x 5
         if min(x.shape[-2:]) < 5:
             raise ValueError(f"InceptionAux needs maps of at least 17x17 (its 5x5 convolution runs on the 5x5/3 "
@@ -213,6 +238,10 @@ class Inception3(nn.Module):
         bn_aux_fc: batch-normalize the auxiliary classifier's FC layer (the paper's BN-auxiliary).
         init_weights: ``True``: torchvision's truncated normals (std 0.1; 0.01 for the aux head's 5x5 conv and 0.001
             for its FC), BN gamma 1 and beta 0; ``False``: PyTorch's defaults.
+        stem: ``"imagenet"`` (released: 299 -> 35x35 at module A) or ``"small"`` (the mini preset: every stem
+            convolution stride 1 and padded, one 3x3/2 max-pool, no second pool: 32 -> 16x16 at module A).
+        width_divisor: divides every width of the network (stem, modules, aux head) with
+            :func:`~inception_lab.shapes.scale_width`; 1 = the released widths.
 
     Shape:
         (N, 3, 299, 299) -> (N, num_classes); :class:`~inception_lab.losses.AuxOutputs` ``(logits, (aux,))`` in
@@ -227,48 +256,42 @@ class Inception3(nn.Module):
 
     def __init__(self, num_classes: int = 1000, *, aux_logits: bool = True, transform_input: bool = False,
                  dropout: float = 0.5, five_by_five: str = "5x5", bn_aux_fc: bool = False,
-                 init_weights: bool = True, conv_block: ConvBlockFactory = conv_bn_relu_tv) -> None:
+                 init_weights: bool = True, conv_block: ConvBlockFactory = conv_bn_relu_tv, stem: str = "imagenet",
+                 width_divisor: int = 1) -> None:
         super().__init__()
         self.in_channels, self.num_classes = 3, check_positive_int("num_classes", num_classes)
         self.aux_logits, self.transform_input = check_bool("aux_logits", aux_logits), transform_input
         check_probability("dropout", dropout)
-        a = dict(conv_block=conv_block, five_by_five=five_by_five)
-        self.Conv2d_1a_3x3 = conv_block(3, 32, kernel_size=3, stride=2)
-        self.Conv2d_2a_3x3 = conv_block(32, 32, kernel_size=3)
-        self.Conv2d_2b_3x3 = conv_block(32, 64, kernel_size=3, padding=1)
-        self.maxpool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.Conv2d_3b_1x1 = conv_block(64, 80, kernel_size=1)
-        self.Conv2d_4a_3x3 = conv_block(80, 192, kernel_size=3)
-        self.maxpool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.Mixed_5b = InceptionA(192, pool_features=32, **a)
-        self.Mixed_5c = InceptionA(256, pool_features=64, **a)
-        self.Mixed_5d = InceptionA(288, pool_features=64, **a)
-        self.Mixed_6a = InceptionB(288, conv_block=conv_block)
-        self.Mixed_6b = InceptionC(768, channels_7x7=128, conv_block=conv_block)
-        self.Mixed_6c = InceptionC(768, channels_7x7=160, conv_block=conv_block)
-        self.Mixed_6d = InceptionC(768, channels_7x7=160, conv_block=conv_block)
-        self.Mixed_6e = InceptionC(768, channels_7x7=192, conv_block=conv_block)
-        self.AuxLogits = (InceptionAux(768, num_classes, conv_block=conv_block, bn_fc=bn_aux_fc)
-                          if aux_logits else None)
-        self.Mixed_7a = InceptionD(768, conv_block=conv_block)
-        self.Mixed_7b = InceptionE(1280, conv_block=conv_block)
-        self.Mixed_7c = InceptionE(2048, conv_block=conv_block)
+        self.stem = check_choice("stem", stem, STEMS)
+        w, small = _widths(width_divisor), stem == "small"
+        m = dict(conv_block=conv_block, width_divisor=width_divisor)
+        self.Conv2d_1a_3x3 = conv_block(3, w(32), kernel_size=3, stride=1 if small else 2, padding=int(small))
+        self.Conv2d_2a_3x3 = conv_block(w(32), w(32), kernel_size=3, padding=int(small))
+        self.Conv2d_2b_3x3 = conv_block(w(32), w(64), kernel_size=3, padding=1)
+        self.maxpool1 = nn.MaxPool2d(kernel_size=3, stride=2, padding=int(small))
+        self.Conv2d_3b_1x1 = conv_block(w(64), w(80), kernel_size=1)
+        self.Conv2d_4a_3x3 = conv_block(w(80), w(192), kernel_size=3, padding=int(small))
+        self.maxpool2 = nn.Identity() if small else nn.MaxPool2d(kernel_size=3, stride=2)
+        self.Mixed_5b = InceptionA(w(192), pool_features=32, five_by_five=five_by_five, **m)
+        self.Mixed_5c = InceptionA(self.Mixed_5b.out_channels, pool_features=64, five_by_five=five_by_five, **m)
+        self.Mixed_5d = InceptionA(self.Mixed_5c.out_channels, pool_features=64, five_by_five=five_by_five, **m)
+        self.Mixed_6a = InceptionB(self.Mixed_5d.out_channels, **m)
+        c = self.Mixed_6a.out_channels
+        self.Mixed_6b = InceptionC(c, channels_7x7=128, **m)
+        self.Mixed_6c = InceptionC(c, channels_7x7=160, **m)
+        self.Mixed_6d = InceptionC(c, channels_7x7=160, **m)
+        self.Mixed_6e = InceptionC(c, channels_7x7=192, **m)
+        self.AuxLogits = (InceptionAux(c, num_classes, conv_block=conv_block, bn_fc=bn_aux_fc,
+                                       width_divisor=width_divisor, adaptive=small) if aux_logits else None)
+        self.Mixed_7a = InceptionD(c, **m)
+        self.Mixed_7b = InceptionE(self.Mixed_7a.out_channels, **m)
+        self.Mixed_7c = InceptionE(self.Mixed_7b.out_channels, **m)
+        self.num_features = self.Mixed_7c.out_channels  # 2048 released
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(p=dropout)
-        self.fc = nn.Linear(2048, num_classes)
+        self.fc = nn.Linear(self.num_features, num_classes)
         if init_weights:
-            self._init_like_torchvision()
-
-    def _init_like_torchvision(self) -> None:
-        stddev = {}
-        if self.AuxLogits is not None:
-            stddev = {self.AuxLogits.conv1.conv: 0.01, self.AuxLogits.fc: 0.001}
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.trunc_normal_(m.weight, mean=0.0, std=stddev.get(m, 0.1), a=-2, b=2)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+            init_like_torchvision(self)
 
     def main_path(self) -> Iterator[tuple[str, nn.Module]]:
         """The stages in forward order, up to the global average pool (for the shape walk)."""
@@ -293,7 +316,10 @@ class Inception3(nn.Module):
 
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         check_image_batch(x, self.in_channels, type(self).__name__)
-        self.stage_shapes(int(x.shape[-2]), int(x.shape[-1]))  # a clear ValueError if the input is too small
+        size = (int(x.shape[-2]), int(x.shape[-1]))
+        if size not in self.__dict__.setdefault("_sizes_checked", set()):  # the shape walk once per input size
+            self.stage_shapes(*size)  # a clear ValueError if the input is too small
+            self._sizes_checked.add(size)
         x = self._transform_input(x)  # N x 3 x 299 x 299
         x = self.Conv2d_1a_3x3(x)  # N x 32 x 149 x 149
         x = self.Conv2d_2a_3x3(x)  # N x 32 x 147 x 147
@@ -332,6 +358,18 @@ class Inception3(nn.Module):
         return AuxOutputs(logits, tuple(aux)) if aux else logits
 
 
+def init_like_torchvision(model: nn.Module) -> None:
+    """torchvision's Inception-v3 initialisation: truncated normals (std 0.1; aux 5x5 conv 0.01, aux FC 0.001)."""
+    aux = getattr(model, "AuxLogits", None)
+    stddev = {aux.conv1.conv: 0.01, aux.fc: 0.001} if aux is not None else {}
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.trunc_normal_(m.weight, mean=0.0, std=stddev.get(m, 0.1), a=-2, b=2)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 def inception_v3(num_classes: int = 1000, aux_logits: bool = True, *, transform_input: bool = False,
                  dropout: float = 0.5, init_weights: bool = True) -> Inception3:
     """Inception-v3 as released (TF-slim, ported by torchvision): torchvision's ``state_dict`` loads strictly.
@@ -353,3 +391,27 @@ def inception_v3_paper(num_classes: int = 1000, aux_logits: bool = True, *, drop
     """
     return Inception3(num_classes, aux_logits=aux_logits, dropout=dropout, five_by_five="two_3x3", bn_aux_fc=True,
                       init_weights=init_weights)
+
+
+def mini_inception_v3(num_classes: int = 10, aux_logits: bool = False, *, width_divisor: int = 8,
+                      five_by_five: str = "5x5", dropout: float = 0.0, init_weights: bool = True) -> Inception3:
+    """A small Inception-v3 for 32-64 px images: the same :class:`Inception3` and modules A-E, narrower.
+
+    Every width of the released model (stem, modules, aux head) is divided by ``width_divisor``
+    (:func:`~inception_lab.shapes.scale_width`); the chapter-7 lab chooses the divisor for a fair budget. The
+    ``"small"`` stem keeps the grid: a 32x32 image reaches module A at 16x16, module B (Fig. 6) at 7x7 and
+    module C (Fig. 7) at 3x3 (64 px: 32, 15, 7).
+
+    Args:
+        num_classes, aux_logits: classes; the auxiliary head on Mixed_6e (pools adaptively to 5x5).
+        width_divisor: divides every width (8: 2048 -> 256 features).
+        five_by_five: module A's branch 2 (``"5x5"`` released, ``"two_3x3"`` Fig. 5).
+        dropout: before the classifier (0: at this scale it only slows learning).
+        init_weights: torchvision's truncated normals (``False``: PyTorch's defaults).
+
+    Deviations:
+        From :func:`inception_v3`: widths divided; the small stem (stride-1 padded convolutions, one padded
+        3x3/2 max-pool); an adaptive auxiliary pool; dropout 0 by default.
+    """
+    return Inception3(num_classes, aux_logits=aux_logits, dropout=dropout, five_by_five=five_by_five,
+                      init_weights=init_weights, stem="small", width_divisor=width_divisor)

@@ -1,0 +1,217 @@
+"""The Inception family side by side [GoogLeNet], [BN], [Rethinking]: the seed's closing summary, computed.
+
+* :data:`MEMBERS` -- which preset stands for each network, at which input size, and which line of
+  [Rethinking, Table 3] reports its errors.
+* :func:`summary` -- parameters, MACs, receptive field, depth and the paper's errors for each member, counted from
+  the models by the one shape walk and the one cost model (no forward pass, so it is quick even for 299x299).
+* :func:`depth` -- "how many layers deep": the longest path of layers with weights, under the conventions the
+  papers leave to the reader (with or without pooling; an asymmetric 1xn + nx1 pair as one layer or two).
+* :data:`CROSSWALK` -- the naming crosswalk of Inception-v3: the seed's names, the paper's figures, our classes,
+  torchvision's classes and attributes and TF-slim's scopes, as data (``tests/test_family.py`` checks it against
+  the code and against torchvision).
+
+Introduced in chapter 6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from torch import nn
+
+from inception_lab import walk
+from inception_lab.cost import Cost, chain_cost, linear_cost
+from inception_lab.models import build_model
+from inception_lab.models.inception_v3 import NAMES
+from inception_lab.papers import rethinking
+from inception_lab.shapes import Node, Op, Parallel, start_shape
+
+
+@dataclass(frozen=True)
+class Member:
+    """One network of the family: the preset that builds it, its input size, and its line of Table 3."""
+
+    name: str
+    preset: str
+    options: tuple[tuple[str, Any], ...]
+    input_size: int
+    table3: str  # the network column of [Rethinking, Table 3]
+    paper: str  # where the network is defined
+
+
+#: The four networks of the seed's summary. v1 and BN-Inception as their papers describe them; v2 as Rethinking's
+#: Table 1 outlines it (widths chosen, see :mod:`~inception_lab.models.inception_v2`); v3 as released (torchvision).
+MEMBERS: tuple[Member, ...] = (
+    Member("Inception v1 (GoogLeNet)", "googlenet", (("aux_logits", False), ("init_weights", "pytorch")), 224,
+           "GoogLeNet", "GoogLeNet, Table 1"),
+    Member("BN-Inception", "bn_inception", (("init_weights", "pytorch"),), 224, "BN-Inception", "BN, Fig. 5"),
+    Member("Inception-v2", "inception_v2", (("aux_logits", False), ("init_weights", False)), 299, "Inception-v2",
+           "Rethinking, Table 1"),
+    Member("Inception-v3", "inception_v3", (("aux_logits", False), ("init_weights", False)), 299,
+           "Inception-v2 + BN-auxiliary", "Rethinking, Table 1 / §10 (released model)"),
+)
+
+#: Where the errors come from.
+ERROR_SOURCE = "Rethinking, Table 3: single crop, top-1 / top-5 error (%) on the ILSVRC 2012 validation set"
+
+
+def build(member: Member) -> nn.Module:
+    """The member's model, with PyTorch's default initialisation (counting needs none; it is the quickest)."""
+    return build_model(member.preset, **dict(member.options))
+
+
+def _chain_depth(chain: Sequence[Node], pooling: bool, pairs_as_one: bool) -> int:
+    depth, open_pair = 0, None
+    for node in chain:
+        if isinstance(node, Parallel):
+            depth += max(_chain_depth(b.chain, pooling, pairs_as_one) for b in node.branches)
+            open_pair = None
+        elif node.kind == "conv":
+            asymmetric = 1 in node.kernel and node.kernel[0] != node.kernel[1]
+            if pairs_as_one and asymmetric and open_pair is not None and open_pair != node.kernel:
+                open_pair = None  # the second half of an n x 1 / 1 x n pair: one n x n layer, already counted
+                continue
+            depth += 1
+            open_pair = node.kernel if asymmetric else None
+        else:
+            depth += int(pooling)
+            open_pair = None
+    return depth
+
+
+def depth(model: nn.Module, *, pooling: bool = False, pairs_as_one: bool = False, classifier: bool = True) -> int:
+    """Layers on the longest path through ``model``'s main path (the deepest branch of every module).
+
+    GoogLeNet's count: "22 layers deep when counting only layers with parameters (or 27 layers if we also count
+    pooling)" [GoogLeNet, §5]; with ``pooling=False`` / ``True`` this function reproduces both. Rethinking says
+    "our network is 42 layers deep" (§6) without saying how it counts; chapter 6 compares the conventions.
+
+    Args:
+        pooling: count pooling layers too (the stem's, the global pool; inside a module only if on the deepest path).
+        pairs_as_one: count a 1xn convolution followed by an nx1 (or the reverse) as one layer, the n x n it replaces.
+        classifier: count the final linear layer.
+    """
+    return _chain_depth(walk.to_spec(model), pooling, pairs_as_one) + int(classifier)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the family summary."""
+
+    name: str
+    paper: str
+    input_size: int
+    params: int  # inference: without auxiliary heads
+    macs: int  # one image, conv + linear multiply-accumulates
+    receptive_field: int  # of one value of the last feature map, before the global pool (padding included)
+    final_grid: int  # side of the last feature map
+    depth: int  # longest path of weight layers (GoogLeNet's convention), classifier included
+    top1: float  # [Rethinking, Table 3]
+    top5: float | None  # None: not printed
+    table3_cost_bn: float  # Table 3's "Cost Bn Ops"
+
+
+def cost_of(model: nn.Module, input_size: int) -> Cost:
+    """Parameters and MACs of ``model`` (main path + classifier) on one ``input_size`` square image, from the spec.
+
+    Equal to :func:`inception_lab.cost.count` (a forward pass) for every network of the book; no forward pass here.
+    """
+    body, shape = chain_cost(walk.to_spec(model), start_shape(3, input_size, input_size))
+    fc = model.fc
+    head = linear_cost(fc.in_features, fc.out_features, bias=fc.bias is not None)
+    if shape.channels != fc.in_features:
+        raise ValueError(f"{type(model).__name__}: the main path ends with {shape.channels} channels but the "
+                         f"classifier reads {fc.in_features}.")
+    extra = sum(p.numel() for name, p in model.named_parameters() if name.startswith(("aux", "AuxLogits")))
+    return Cost(body.params + head.params + extra, body.macs + head.macs)
+
+
+def summary(members: Sequence[Member] = MEMBERS, models: dict[str, nn.Module] | None = None) -> list[SummaryRow]:
+    """The family side by side: every number computed from the models, the errors from [Rethinking, Table 3].
+
+    Args:
+        models: already built models by member name (built with :func:`build` when missing).
+    """
+    table3 = {row.network: row for row in rethinking.TABLE3}
+    rows = []
+    for member in members:
+        model = (models or {}).get(member.name) or build(member)
+        shapes = walk.stage_shapes(model, member.input_size, member.input_size)
+        names = list(shapes)
+        last = shapes[names[-2]] if names[-1] == "avgpool" else shapes[names[-1]]
+        cost = cost_of(model, member.input_size)
+        result = table3[member.table3]
+        rows.append(SummaryRow(member.name, member.paper, member.input_size, cost.params, cost.macs,
+                               last.field.size[0], last.height, depth(model), result.top1, result.top5,
+                               result.cost_bn_ops))
+    return rows
+
+
+def summary_table(rows: Sequence[SummaryRow]) -> str:
+    """The summary as a fixed-width text table (exact integers; the errors as printed)."""
+    lines = [f"{'network':<26} {'input':>5} {'params':>12} {'MACs':>15} {'RF':>5} {'grid':>4} {'depth':>5} "
+             f"{'top-1':>6} {'top-5':>6} {'Table 3 Bn':>10}"]
+    for r in rows:
+        top5 = f"{r.top5:.1f}" if r.top5 is not None else "-"
+        lines.append(f"{r.name:<26} {r.input_size:>5} {r.params:>12,} {r.macs:>15,} {r.receptive_field:>5} "
+                     f"{r.final_grid:>4} {r.depth:>5} {r.top1:>6.1f} {top5:>6} {r.table3_cost_bn:>10.1f}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The naming crosswalk of Inception-v3
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CrosswalkRow:
+    """One piece of Inception-v3 under its four names."""
+
+    seed: str  # the study note the book follows
+    paper: str  # [Rethinking]
+    torchvision_class: str  # torchvision.models.inception; also our class (inception_lab.models.inception_v3)
+    attributes: tuple[str, ...]  # attributes of torchvision's Inception3 and of ours
+    tf_slim: str  # scopes of the TF-slim model the released weights come from
+    v2_attributes: tuple[str, ...]  # the same pieces in our Table 1 Inception-v2 (inception_lab.models.inception_v2)
+
+
+_V2_ATTRIBUTES = {"InceptionA": ("Mixed_5b", "Mixed_5c", "Mixed_5d"), "InceptionB": ("Mixed_6a",),
+                  "InceptionC": ("Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_6f"),
+                  "InceptionD": ("Mixed_7a",), "InceptionE": ("Mixed_7b", "Mixed_7c")}
+
+#: Seed names <-> paper figures <-> torchvision classes and attributes <-> TF-slim scopes; the modules' rows come
+#: from :data:`inception_lab.models.inception_v3.NAMES`.
+CROSSWALK: tuple[CrosswalkRow, ...] = (
+    CrosswalkRow("stem (7x7 factorized into 3x3)", "Table 1, first 7 rows; §6", "BasicConv2d",
+                 ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3"),
+                 "Conv2d_1a_3x3 .. Conv2d_4a_3x3", ("conv0", "conv1", "conv2", "conv3", "conv4", "conv5")),
+    *(CrosswalkRow(n["seed"], n["paper"], n["torchvision"], n["attributes"], n["tf_slim"], _V2_ATTRIBUTES[cls])
+      for cls, n in NAMES.items()),
+    CrosswalkRow("auxiliary classifier", "§4, Fig. 8", "InceptionAux", ("AuxLogits",), "AuxLogits", ("AuxLogits",)),
+    CrosswalkRow("classifier", "Table 1: pool 8x8, linear, softmax", "Linear", ("fc",), "Logits", ("fc",)),
+)
+
+
+def crosswalk_table(rows: Sequence[CrosswalkRow] = CROSSWALK) -> str:
+    """The crosswalk as a Markdown table."""
+    lines = ["| seed | paper | torchvision class | torchvision / our attributes | TF-slim scope |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.seed} | {r.paper} | `{r.torchvision_class}` | {', '.join(r.attributes)} | {r.tf_slim} |")
+    return "\n".join(lines)
+
+
+def layer_kinds(model: nn.Module) -> dict[str, int]:
+    """How many convolutions of each kernel shape the main path holds (``"3x3"``, ``"1x7"`` ...)."""
+    kinds: dict[str, int] = {}
+
+    def visit(chain: Sequence[Node]) -> None:
+        for node in chain:
+            if isinstance(node, Parallel):
+                for branch in node.branches:
+                    visit(branch.chain)
+            elif isinstance(node, Op) and node.kind == "conv":
+                key = f"{node.kernel[0]}x{node.kernel[1]}"
+                kinds[key] = kinds.get(key, 0) + 1
+
+    visit(walk.to_spec(model))
+    return dict(sorted(kinds.items()))
