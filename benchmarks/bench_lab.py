@@ -1,7 +1,7 @@
 """The lab's recorded run: every family member's mini preset, one recipe, several seeds (chapter 7's findings).
 
 Usage:
-    python benchmarks/bench_lab.py [--seeds 0,1,2] [--epochs 3] [--n-train 3000] [--threads 1]
+    python benchmarks/bench_lab.py [--seeds 0,1,2] [--epochs 3] [--n-train 2000] [--threads 1]
 
 Chapter 7 trains the mini presets live for a few dozen steps, one seed: one sample. This script runs the
 comparison longer and over several seeds so that the chapter can say which differences hold:
@@ -19,7 +19,11 @@ comparison longer and over several seeds so that the chapter can say which diffe
 
 Writes ``benchmarks/results/lab.json`` (:meth:`inception_lab.lab.LabResults.save`: every run with its receipt) and
 ``benchmarks/results/lab.md`` (the table, the receipts, and which differences are within the spread between seeds).
-About 10 minutes of CPU time with the defaults.
+About 8 minutes of CPU time with the defaults (twelve runs of 188 steps). On a shared machine, run one process
+per seed and merge (how ``benchmarks/results/lab.json`` was made)::
+
+    for s in 0 1 2; do python benchmarks/bench_lab.py --seeds $s --out /tmp/lab_$s.json & done; wait
+    python benchmarks/bench_lab.py --merge /tmp/lab_0.json /tmp/lab_1.json /tmp/lab_2.json
 """
 
 from __future__ import annotations
@@ -63,16 +67,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default 0,1,2)")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--n-train", type=int, default=3000)
+    parser.add_argument("--n-train", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     parser.add_argument("--out", type=Path, default=RESULTS / "lab.json")
+    parser.add_argument("--merge", type=Path, nargs="+", default=None,
+                        help="instead of training: merge result files of separate processes (one per seed, run "
+                             "in parallel on a shared machine) into --out, and time the steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
     presets = budget.available_presets()
     recipe = lab.Recipe(n_train=args.n_train, epochs=args.epochs)
 
-    results = lab.run_lab(presets, recipe, seeds, device="cpu")
+    if args.merge:
+        parts = [lab.LabResults.load(path) for path in args.merge]
+        if any(p.recipe != parts[0].recipe for p in parts):
+            raise SystemExit("the files to merge were made with different recipes.")
+        results = lab.LabResults(recipe=parts[0].recipe, runs=[r for p in parts for r in p.runs],
+                                 date=max(p.date for p in parts), machine=parts[0].machine)
+        recipe = lab.Recipe(**results.recipe)
+    else:
+        results = lab.run_lab(presets, recipe, seeds, device="cpu")
     results.step_time_ms = lab.time_steps(presets, recipe, repeats=7, steps=3, device="cpu")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results.save(args.out)
