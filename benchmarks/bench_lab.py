@@ -19,7 +19,7 @@ comparison longer and over several seeds so that the chapter can say which diffe
 
 Writes ``benchmarks/results/lab.json`` (:meth:`inception_lab.lab.LabResults.save`: every run with its receipt) and
 ``benchmarks/results/lab.md`` (the table, the receipts, and which differences are within the spread between seeds).
-About 8 minutes of CPU time with the defaults (twelve runs of 188 steps). On a shared machine, run one process
+About 5 minutes of CPU time with the defaults (twelve runs of 189 steps). On a shared machine, run one process
 per seed and merge (how ``benchmarks/results/lab.json`` was made)::
 
     for s in 0 1 2; do python benchmarks/bench_lab.py --seeds $s --out /tmp/lab_$s.json & done; wait
