@@ -72,7 +72,7 @@ def most_important_branch(answer: Any, result: KnockoutResult) -> Feedback:
                                f"'{result.branches[result.modules[0]][0]}'), got {answer!r}.")
     if answer == (module, branch):
         return Feedback(True, f"{module}.{branch} ({result.labels[module][branch]}): knocking it out costs "
-                              f"{100 * drop:.1f} points.")
+                              f"about {100 * drop:.0f} points.")
     given_module, given_branch = answer
     if given_module not in result.branches or given_branch not in result.branches[given_module]:
         return Feedback(False, f"{answer!r} is not a cell of the map; modules are {list(result.modules)}, branches "
@@ -89,7 +89,7 @@ def most_important_branch(answer: Any, result: KnockoutResult) -> Feedback:
     if given_module == module:
         return Feedback(False, f"right module; in {module}, another branch costs more when it is zeroed.")
     return Feedback(False, f"knocking out {given_module}.{given_branch} costs "
-                           f"{100 * result.drop(given_module, given_branch):.1f} points; find the darkest cell.")
+                           f"about {100 * result.drop(given_module, given_branch):.0f} points; find the darkest cell.")
 
 
 def is_finding(answer: Any, results: LabResults, a: str, b: str) -> Feedback:
