@@ -12,7 +12,8 @@ def page(html_root, name):
 def test_every_toc_page_is_rendered(built_book):
     for name in ["book/intro.html", "book/how_to_use.html", "book/notation.html", "book/crosswalk.html",
                  "book/instructors.html", "book/bibliography.html", "notebooks/01_inception_module.html",
-                 "notebooks/02_googlenet.html", "notebooks/03_bn_inception.html", "notebooks/07_lab.html"]:
+                 "notebooks/02_googlenet.html", "notebooks/03_bn_inception.html",
+                 "notebooks/06_inception_v3.html", "notebooks/07_lab.html"]:
         assert (built_book / name).exists(), name
 
 
@@ -24,7 +25,8 @@ def test_chapter_1_shows_computed_numbers_and_figures(built_book):
     assert "Szegedy" in html  # citations resolved
 
 
-@pytest.mark.parametrize("chapter", ["01_inception_module", "02_googlenet", "03_bn_inception", "07_lab"])
+@pytest.mark.parametrize("chapter", ["01_inception_module", "02_googlenet", "03_bn_inception", "06_inception_v3",
+                                     "07_lab"])
 def test_exercises_dropdown_solutions_and_glue(built_book, chapter):
     html = page(built_book, f"notebooks/{chapter}.html")
     assert html.count('class="exercise admonition"') >= 3
