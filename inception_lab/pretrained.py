@@ -1,6 +1,9 @@
 """Trained weights: the small ones shipped with the library, and torchvision's ImageNet weights where reachable.
 
 * :func:`load_mini_googlenet` -- the mini GoogLeNet trained on the synthetic shapes (shipped, see below).
+* :func:`load_preset`, :func:`preset_metadata`, :func:`preset_test_set`, :func:`shipped_presets` -- the same for
+  any mini preset whose weights are shipped (``<preset>.pt`` + ``<preset>.json``); chapter 7's lab weights come
+  from ``scripts/train_lab_weights.py``.
 * :func:`load_torchvision_weights` -- torchvision's ImageNet weights for a ``googlenet_tv()`` or an
   ``inception_v3()`` model: downloaded where the internet is reachable (Colab), read from a local file otherwise,
   a clear error if neither.
@@ -39,29 +42,90 @@ MINI_GOOGLENET_METADATA = WEIGHTS_DIR / "mini_googlenet.json"
 _REGENERATE = "Regenerate it from the repository root with: python scripts/train_mini_weights.py"
 
 
-def mini_googlenet_metadata() -> dict[str, Any]:
-    """The record of how the shipped mini GoogLeNet was trained (the parsed ``mini_googlenet.json``).
+def shipped_presets() -> list[str]:
+    """Presets whose trained weights ship with the library (a ``.pt`` with its ``.json`` beside it), sorted."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt") if p.with_suffix(".json").is_file())
+
+
+def _files(name: str) -> tuple[pathlib.Path, pathlib.Path]:
+    """(weights, metadata) of a preset; the mini GoogLeNet's through the module constants (tests patch them)."""
+    if name == "mini_googlenet":
+        return MINI_GOOGLENET_WEIGHTS, MINI_GOOGLENET_METADATA
+    return WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.json"
+
+
+def _regenerate(name: str) -> str:
+    return _REGENERATE if name == "mini_googlenet" else (
+        f"Regenerate it from the repository root with: python scripts/train_lab_weights.py --preset {name}")
+
+
+def preset_metadata(name: str) -> dict[str, Any]:
+    """The record of how the shipped weights of preset ``name`` were trained (the parsed ``<name>.json``).
 
     Keys: ``model`` (preset name and builder ``options``), ``data`` (the
     :func:`~inception_lab.data.make_shapes_dataset` settings and the train/test sizes), ``training`` (seed,
-    optimiser, learning rate, epochs, batch size), ``results`` (test accuracy and loss, training time),
-    ``torch_version``, ``date``, ``command``.
+    optimiser, schedule, batch size), ``results`` (test accuracy and loss, training time), ``parameters``,
+    ``file`` (size, SHA-256), ``torch_version``, ``date``, ``command``.
+
+    Raises:
+        FileNotFoundError: if the file is missing (the message lists the shipped presets and how to regenerate).
+    """
+    path = _files(name)[1]
+    if not path.is_file():
+        raise FileNotFoundError(f"no shipped weights metadata for {name!r} ({path}); shipped presets: "
+                                f"{shipped_presets()}. {_regenerate(name)}")
+    return json.loads(path.read_text())
+
+
+def load_preset(name: str, device: str | torch.device | None = None) -> torch.nn.Module:
+    """The preset ``name`` with its shipped trained weights, in eval mode.
+
+    The model is built with the preset and options recorded in :func:`preset_metadata` and its ``state_dict`` is
+    loaded strictly with ``torch.load(..., weights_only=True)`` (plain tensors only, no pickled code). It expects
+    images normalised like :func:`~inception_lab.data.make_shapes_dataset` makes them.
+
+    Args:
+        name: a preset of :func:`shipped_presets`.
+        device: where to put the model; ``None`` picks one with :func:`~inception_lab.runtime.pick_device`.
+
+    Raises:
+        FileNotFoundError: if the weights or their metadata are missing (the message says how to regenerate them).
+    """
+    meta = preset_metadata(name)
+    weights = _files(name)[0]
+    if not weights.is_file():
+        raise FileNotFoundError(f"the weights file {weights} is missing. {_regenerate(name)}")
+    model = build_model(meta["model"]["name"], **meta["model"]["options"])
+    state_dict = torch.load(weights, map_location="cpu", weights_only=True)
+    model.load_state_dict(state_dict, strict=True)
+    device = pick_device() if device is None else torch.device(device)
+    return model.to(device).eval()
+
+
+def preset_test_set(name: str, n: int | None = None) -> ShapesDataset:
+    """``n`` synthetic test images made with the data settings recorded for preset ``name``'s weights.
+
+    ``n=None`` (or the recorded ``n_test``) gives exactly the images the shipped weights were scored on; other
+    ``n`` give other images of the same distribution. The test split never overlaps the training images.
+    """
+    settings = preset_metadata(name)["data"]
+    return make_shapes_dataset(settings["n_test"] if n is None else n, settings["image_size"], settings["seed"],
+                               split="test", clutter=settings["clutter"], noise=settings["noise"])
+
+
+def mini_googlenet_metadata() -> dict[str, Any]:
+    """The record of how the shipped mini GoogLeNet was trained (:func:`preset_metadata` for it).
 
     Raises:
         FileNotFoundError: if the file is missing (the message says how to regenerate it).
     """
-    if not MINI_GOOGLENET_METADATA.is_file():
-        raise FileNotFoundError(f"the mini GoogLeNet metadata file {MINI_GOOGLENET_METADATA} is missing. "
-                                f"{_REGENERATE}")
-    return json.loads(MINI_GOOGLENET_METADATA.read_text())
+    return preset_metadata("mini_googlenet")
 
 
 def load_mini_googlenet(device: str | torch.device | None = None) -> GoogLeNet:
-    """The mini GoogLeNet with the shipped trained weights, in eval mode.
+    """The mini GoogLeNet with the shipped trained weights, in eval mode (:func:`load_preset` for it).
 
-    The model is built with the preset and options recorded in :func:`mini_googlenet_metadata` and its
-    ``state_dict`` is loaded strictly with ``torch.load(..., weights_only=True)`` (plain tensors only, no pickled
-    code). It expects 32x32 images normalised like :func:`~inception_lab.data.make_shapes_dataset` makes them
+    It expects 32x32 images normalised like :func:`~inception_lab.data.make_shapes_dataset` makes them
     (:data:`~inception_lab.data.SHAPES_MEAN` / :data:`~inception_lab.data.SHAPES_STD`); any size from 16 px up runs.
 
     Args:
@@ -70,14 +134,9 @@ def load_mini_googlenet(device: str | torch.device | None = None) -> GoogLeNet:
     Raises:
         FileNotFoundError: if the weights or their metadata are missing (the message says how to regenerate them).
     """
-    meta = mini_googlenet_metadata()
-    if not MINI_GOOGLENET_WEIGHTS.is_file():
-        raise FileNotFoundError(f"the mini GoogLeNet weights file {MINI_GOOGLENET_WEIGHTS} is missing. {_REGENERATE}")
-    model = build_model(meta["model"]["name"], **meta["model"]["options"])
-    state_dict = torch.load(MINI_GOOGLENET_WEIGHTS, map_location="cpu", weights_only=True)
-    model.load_state_dict(state_dict, strict=True)
-    device = pick_device() if device is None else torch.device(device)
-    return model.to(device).eval()
+    model = load_preset("mini_googlenet", device)
+    assert isinstance(model, GoogLeNet)
+    return model
 
 
 def mini_googlenet_test_set(n: int = 1000) -> ShapesDataset:
@@ -87,9 +146,7 @@ def mini_googlenet_test_set(n: int = 1000) -> ShapesDataset:
     the images the shipped weights were scored on; other ``n`` give other images of the same distribution. The
     test split never overlaps the training images.
     """
-    settings = mini_googlenet_metadata()["data"]
-    return make_shapes_dataset(n, settings["image_size"], settings["seed"], split="test",
-                               clutter=settings["clutter"], noise=settings["noise"])
+    return preset_test_set("mini_googlenet", n)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 * :mod:`~inception_lab.exercises.inception_module` -- the Inception module (chapter 1).
 * :mod:`~inception_lab.exercises.googlenet` -- GoogLeNet and its auxiliary classifiers (chapter 2).
 * :mod:`~inception_lab.exercises.batchnorm` -- batch normalization and BN-Inception (chapter 3).
+* :mod:`~inception_lab.exercises.factorization` -- factorized convolutions and receptive fields (chapter 4).
 * :mod:`~inception_lab.exercises.grid_reduction` -- grid-size reduction (chapter 5).
+* :mod:`~inception_lab.exercises.inception_v3` -- Inception-v3 and the family (chapter 6).
+* :mod:`~inception_lab.exercises.lab` -- the lab: budgets, knock-out maps, multi-seed findings (chapter 7).
 
 Each checker computes the expected answer with the library (never a typed-in constant), returns a
 :class:`Feedback` that renders as a green or red box in Jupyter and as plain text elsewhere, and recognises

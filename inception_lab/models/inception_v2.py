@@ -109,6 +109,7 @@ class InceptionV2(nn.Module):
         self.grid17 = tuple(f"Mixed_6{chr(ord('b') + i)}" for i in range(len(channels_7x7)))
         for name, c7 in zip(self.grid17, channels_7x7):
             setattr(self, name, InceptionC(channels, channels_7x7=c7, **m))  # Fig. 6, n = 7
+            channels = getattr(self, name).out_channels  # 4 x w(192): differs from w(768) for some divisors
         self.AuxLogits = (InceptionAux(channels, num_classes, conv_block=conv_block, bn_fc=bn_aux_fc,
                                        width_divisor=width_divisor, adaptive=small) if aux_logits else None)
         self.Mixed_7a = InceptionD(channels, **m)  # Fig. 10: 17 -> 8, 768 -> 1280

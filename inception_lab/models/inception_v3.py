@@ -276,11 +276,12 @@ class Inception3(nn.Module):
         self.Mixed_5c = InceptionA(self.Mixed_5b.out_channels, pool_features=64, five_by_five=five_by_five, **m)
         self.Mixed_5d = InceptionA(self.Mixed_5c.out_channels, pool_features=64, five_by_five=five_by_five, **m)
         self.Mixed_6a = InceptionB(self.Mixed_5d.out_channels, **m)
-        c = self.Mixed_6a.out_channels
-        self.Mixed_6b = InceptionC(c, channels_7x7=128, **m)
-        self.Mixed_6c = InceptionC(c, channels_7x7=160, **m)
-        self.Mixed_6d = InceptionC(c, channels_7x7=160, **m)
-        self.Mixed_6e = InceptionC(c, channels_7x7=192, **m)
+        self.Mixed_6b = InceptionC(self.Mixed_6a.out_channels, channels_7x7=128, **m)
+        # each module B reads what the previous one outputs: 4 x w(192), which differs from w(768) for some divisors
+        self.Mixed_6c = InceptionC(self.Mixed_6b.out_channels, channels_7x7=160, **m)
+        self.Mixed_6d = InceptionC(self.Mixed_6c.out_channels, channels_7x7=160, **m)
+        self.Mixed_6e = InceptionC(self.Mixed_6d.out_channels, channels_7x7=192, **m)
+        c = self.Mixed_6e.out_channels
         self.AuxLogits = (InceptionAux(c, num_classes, conv_block=conv_block, bn_fc=bn_aux_fc,
                                        width_divisor=width_divisor, adaptive=small) if aux_logits else None)
         self.Mixed_7a = InceptionD(c, **m)

@@ -1,0 +1,273 @@
+"""Branch knock-out: silence one branch of one Inception module and measure how much accuracy the network loses.
+
+The filter concatenation [GoogLeNet, Fig. 2] stacks the branches' outputs along channels in the order the branch
+contract declares them (:attr:`~inception_lab.layers.MultiBranch.branches`, widths in
+:attr:`~inception_lab.layers.MultiBranch.branch_channels`). So knocking a branch out needs nothing but the contract
+and a forward hook on the module: the hook sets that branch's channel slice of the module's output to zero, as if
+the branch had computed nothing (after a ReLU, zero is "no response"). Every family member's modules take part
+without knowing about it.
+
+* :func:`branch_slices`, :func:`knocked_out` -- the channel slice of each branch; a context manager that zeroes
+  one (or several) while it is active; the hook is removed on exit, also after an exception.
+* :func:`inception_modules` -- the multi-branch modules of a network, in forward order.
+* :func:`knockout_study` -- the accuracy after each single knock-out, for every module and branch, as a
+  :class:`KnockoutResult` (plain numbers and labels: a heat-map matrix, the largest drops, JSON round trip).
+* :func:`plot_knockout` -- the result as a heat map, module x branch.
+
+Introduced in chapter 7.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any, Iterator, Mapping, Sequence
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from inception_lab.features import multi_branch
+from inception_lab.layers import MultiBranch
+
+
+def branch_slices(module: MultiBranch) -> dict[str, slice]:
+    """Branch name -> its channels in the module's concatenated output (declaration order = concatenation order)."""
+    slices, start = {}, 0
+    for name, channels in module.branch_channels.items():
+        slices[name] = slice(start, start + channels)
+        start += channels
+    return slices
+
+
+@contextmanager
+def knocked_out(model: nn.Module, module_name: str, branches: str | Sequence[str]) -> Iterator[None]:
+    """Inside the ``with`` block, the named branch(es) of ``model``'s module ``module_name`` output zeros.
+
+    Raises:
+        ValueError: if ``module_name`` is not a multi-branch module of ``model`` or a branch name is unknown (the
+            message lists the valid ones).
+    """
+    module = multi_branch(model, module_name)
+    names = [branches] if isinstance(branches, str) else list(branches)
+    slices = branch_slices(module)
+    unknown = [b for b in names if b not in slices]
+    if unknown:
+        raise ValueError(f"{module_name!r} has no branch {unknown}; its branches are {list(slices)}.")
+
+    def zero_branches(mod: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> torch.Tensor:
+        output = output.clone()  # N x out_channels x H x W; leave the module's own tensor alone
+        for name in names:
+            output[:, slices[name]] = 0
+        return output
+
+    handle = module.register_forward_hook(zero_branches)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def inception_modules(model: nn.Module) -> list[str]:
+    """Names of ``model``'s multi-branch modules in forward order (its ``main_path()``, else registration order)."""
+    if hasattr(model, "main_path"):
+        return [name for name, child in model.main_path() if isinstance(child, MultiBranch)]
+    return [name for name, child in model.named_modules() if name and isinstance(child, MultiBranch)]
+
+
+@dataclass(frozen=True)
+class KnockoutResult:
+    """Accuracy of a network with each branch of each module knocked out, one at a time.
+
+    Attributes:
+        model: a name for the network (for titles).
+        baseline: accuracy with nothing knocked out.
+        modules: module names in forward order (the heat map's rows).
+        branches: module -> its branch names in concatenation order (the columns; modules may differ in count).
+        labels: module -> branch name -> label (``"1x1 → 3x3"``).
+        accuracy: module -> branch name -> accuracy with that branch knocked out.
+        active: module -> branch name -> fraction of the branch's output values that are above zero (with
+            nothing knocked out): a branch at 0 is silent, and zeroing it cannot change anything.
+        examples: how many test images each accuracy was measured on.
+    """
+
+    model: str
+    baseline: float
+    modules: tuple[str, ...]
+    branches: dict[str, tuple[str, ...]]
+    labels: dict[str, dict[str, str]]
+    accuracy: dict[str, dict[str, float]]
+    active: dict[str, dict[str, float]]
+    examples: int
+
+    def drop(self, module: str, branch: str) -> float:
+        """Accuracy lost (baseline minus knocked-out accuracy; negative if the knock-out helped)."""
+        return self.baseline - self.accuracy[module][branch]
+
+    @property
+    def max_branches(self) -> int:
+        return max(len(b) for b in self.branches.values())
+
+    def matrix(self) -> list[list[float | None]]:
+        """Drops as rows (modules) x columns (branch position); ``None`` where a module has fewer branches."""
+        return [[self.drop(m, b) for b in self.branches[m]] + [None] * (self.max_branches - len(self.branches[m]))
+                for m in self.modules]
+
+    def ranked(self) -> list[tuple[str, str, float]]:
+        """``(module, branch, drop)`` for every knock-out, largest drop first."""
+        cells = [(m, b, self.drop(m, b)) for m in self.modules for b in self.branches[m]]
+        return sorted(cells, key=lambda c: -c[2])
+
+    def module_drop(self, module: str) -> float:
+        """The largest drop among one module's branches: how much the module's most needed branch matters."""
+        return max(self.drop(module, b) for b in self.branches[module])
+
+    def table(self) -> str:
+        """Drops in accuracy points as fixed-width text, one line per module."""
+        width = max(len(m) for m in self.modules) + 2
+        lines = [f"{'module':<{width}}" + "".join(f"{f'branch {i + 1}':>11}" for i in range(self.max_branches))]
+        for m, row in zip(self.modules, self.matrix()):
+            lines.append(f"{m:<{width}}" + "".join(f"{'':>11}" if d is None else f"{100 * d:>11.1f}" for d in row))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> "KnockoutResult":
+        return cls(model=raw["model"], baseline=raw["baseline"], modules=tuple(raw["modules"]),
+                   branches={m: tuple(b) for m, b in raw["branches"].items()}, labels=dict(raw["labels"]),
+                   accuracy=dict(raw["accuracy"]), active=dict(raw["active"]), examples=raw["examples"])
+
+
+def _stages(model: nn.Module) -> list[tuple[str, nn.Module]] | None:
+    """The main path without the global pool, when ``forward_head`` finishes the network after it (else None)."""
+    if not (hasattr(model, "main_path") and hasattr(model, "forward_head")):
+        return None
+    return [(name, child) for name, child in model.main_path() if name != "avgpool"]
+
+
+class _Replay:
+    """Runs a network from any stage of its main path on cached inputs, so a knock-out in module k re-runs only
+    module k and what follows it (the stages before it do not change). Checked against ``model(x)`` first."""
+
+    def __init__(self, model: nn.Module, images: list[torch.Tensor], modules: Sequence[str]) -> None:
+        self.model, self.stages = model, _stages(model)
+        self.inputs: dict[str, list[torch.Tensor]] = {m: [] for m in modules}
+        self.ok = self.stages is not None and all(m in dict(self.stages) for m in modules)
+        if not self.ok:
+            return
+        with torch.no_grad():
+            for x in images:
+                y = x
+                for name, stage in self.stages:
+                    if name in self.inputs:
+                        self.inputs[name].append(y)
+                    y = stage(y)
+                # the staged run must be the network itself (no hidden input transform or extra layer)
+                self.ok = self.ok and torch.allclose(self.model.forward_head(y), self.model(x), atol=1e-5, rtol=1e-4)
+
+    def logits(self, module: str, index: int) -> torch.Tensor:
+        start = [name for name, _ in self.stages].index(module)  # type: ignore[union-attr]
+        y = self.inputs[module][index]
+        for _, stage in self.stages[start:]:  # type: ignore[index]
+            y = stage(y)
+        return self.model.forward_head(y)
+
+
+def knockout_study(model: nn.Module, loader: DataLoader, *, modules: Sequence[str] | None = None,
+                   name: str = "", device: str | torch.device | None = None) -> KnockoutResult:
+    """Knock out every branch of every module, one at a time, and measure the accuracy on ``loader``.
+
+    The network runs in eval mode without gradients (each submodule's mode is restored afterwards). Networks with a
+    ``main_path()`` and ``forward_head()`` (all of the book's) are replayed from the knocked-out module onwards on
+    cached inputs, which gives the same logits as a full forward pass at a fraction of the cost.
+
+    Args:
+        model: a trained network.
+        loader: the test images.
+        modules: which multi-branch modules (default: all, :func:`inception_modules`).
+        name: a name for the result (titles).
+        device: where to run (default: where the model's parameters are).
+    """
+    modules = inception_modules(model) if modules is None else list(modules)
+    if not modules:
+        raise ValueError(f"{type(model).__name__} has no multi-branch (Inception) modules to knock out.")
+    for module_name in modules:
+        multi_branch(model, module_name)  # a clear error for a name that is not an Inception module
+    if device is None:
+        first = next(model.parameters(), None)
+        device = first.device if first is not None else torch.device("cpu")
+    device = torch.device(device)
+    model.to(device)
+    batches = [(x.to(device), y.to(device)) for x, y in loader]
+    images, targets = [x for x, _ in batches], [y for _, y in batches]
+    examples = sum(len(y) for y in targets)
+    if not examples:
+        raise ValueError("loader yields no images.")
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        replay = _Replay(model, images, modules)
+
+        def accuracy_with(module_name: str | None) -> float:
+            correct = 0
+            with torch.no_grad():
+                for i, (x, y) in enumerate(zip(images, targets)):
+                    logits = replay.logits(module_name, i) if replay.ok and module_name else model(x)
+                    correct += int((logits.argmax(1) == y).sum())
+            return correct / examples
+
+        baseline = accuracy_with(None)
+        branches, labels, accuracy, active = {}, {}, {}, {}
+        for module_name in modules:
+            module = multi_branch(model, module_name)
+            branches[module_name] = tuple(module.branch_channels)
+            labels[module_name] = dict(module.branch_labels)
+            accuracy[module_name] = {}
+            with module.recording_branches() as recorded:
+                positive = dict.fromkeys(branches[module_name], 0.0)
+                for i, x in enumerate(images):
+                    with torch.no_grad():
+                        replay.logits(module_name, i) if replay.ok else model(x)
+                    for branch, out in recorded.items():
+                        positive[branch] += float((out > 0).float().mean()) * len(x) / examples
+            active[module_name] = positive
+            for branch in branches[module_name]:
+                with knocked_out(model, module_name, branch):
+                    accuracy[module_name][branch] = accuracy_with(module_name)
+    finally:
+        for module, mode in modes.items():
+            module.training = mode
+    return KnockoutResult(name or type(model).__name__, baseline, tuple(modules), branches, labels, accuracy,
+                          active, examples)
+
+
+def plot_knockout(result: KnockoutResult, ax: Any = None, *, vmax: float | None = None, annotate: bool = True) -> Any:
+    """Heat map of the accuracy drops: one row per module (forward order), one column per branch position.
+
+    Each cell shows the drop in accuracy points and, small, the branch's label; blank cells are branches a
+    module does not have. Returns the matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    drops = np.array([[np.nan if d is None else 100 * d for d in row] for row in result.matrix()], dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.9 * result.max_branches + 1.5, 0.45 * len(result.modules) + 1.2))
+    top = vmax if vmax is not None else max(1.0, float(np.nanmax(drops)))
+    image = ax.imshow(np.ma.masked_invalid(drops), cmap="Reds", vmin=0.0, vmax=top, aspect="auto")
+    ax.set_yticks(range(len(result.modules)), result.modules, fontsize=8)
+    ax.set_xticks(range(result.max_branches), [f"branch {i + 1}" for i in range(result.max_branches)], fontsize=8)
+    ax.set_title(f"{result.model}: accuracy lost when one branch is zeroed (points; baseline "
+                 f"{100 * result.baseline:.1f} %)", fontsize=9)
+    if annotate:
+        for i, module in enumerate(result.modules):
+            for j, branch in enumerate(result.branches[module]):
+                d = drops[i, j]
+                colour = "white" if d > 0.6 * top else "black"
+                ax.text(j, i - 0.12, f"{d:.1f}", ha="center", va="center", fontsize=8, color=colour)
+                ax.text(j, i + 0.25, result.labels[module][branch], ha="center", va="center", fontsize=5.5,
+                        color=colour)
+    ax.figure.colorbar(image, ax=ax, label="accuracy drop [points]", shrink=0.8)
+    return ax
