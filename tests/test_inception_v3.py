@@ -98,3 +98,9 @@ def test_errors_say_what_is_allowed():
         v3.InceptionD(768)(torch.zeros(1, 3, 17, 17))
     with pytest.raises(ValueError, match="at least 267x267 pixels"):
         v3.inception_v3(init_weights=False).train()(torch.zeros(2, 3, 160, 160))
+
+
+def test_init_weights_is_checked():
+    # v2/v3 have one initialisation (torchvision's truncated normals): True or False, never a scheme name
+    with pytest.raises(ValueError, match="init_weights .*must be True or False, got 'caffe'"):
+        v3.inception_v3(init_weights="caffe")

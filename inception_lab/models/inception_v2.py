@@ -119,7 +119,7 @@ class InceptionV2(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # Table 1: "pool 8 x 8"
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(self.num_features, num_classes)  # "linear, logits"
-        if init_weights:
+        if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
 
     def main_path(self) -> Iterator[tuple[str, nn.Module]]:

@@ -2,6 +2,7 @@
 
 * :mod:`~inception_lab.widgets.inception_module` -- naive vs reduced Inception module cost (chapter 1).
 * :mod:`~inception_lab.widgets.feature_maps` -- what a trained network's branches respond to (chapter 2).
+* :mod:`~inception_lab.widgets.factorization` -- n x n against its factorizations (chapter 4).
 * :mod:`~inception_lab.widgets.grid_reduction` -- pool first vs conv first vs the parallel module (chapter 5).
 
 Every explorer computes with pure functions that are tested without a kernel, exposes its controls and read-outs as
