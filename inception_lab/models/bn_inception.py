@@ -13,15 +13,15 @@ Introduced in chapter 3 (``notebooks/03_bn_inception.ipynb``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import nn
 
-from inception_lab.checks import (check_bool, check_choice, check_image_batch, check_non_negative_int, check_positive_int,
+from inception_lab.checks import (check_bool, check_choice, check_non_negative_int, check_positive_int,
                                   check_probability)
 from inception_lab.initialization import INIT_SCHEMES, init_weights_
 from inception_lab.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, SeparableConv
+from inception_lab.models.base import InceptionNet
 from inception_lab.papers import batch_normalization as paper
 from inception_lab.papers.going_deeper import FIRST_CONVS
 from inception_lab.shapes import scale_width
@@ -144,7 +144,7 @@ class BNInceptionConfig:
         check_choice("init_weights", self.init_weights, INIT_SCHEMES)
 
 
-class BNInception(nn.Module):
+class BNInception(InceptionNet):
     """The Inception network of the Batch Normalization paper [BN, Fig. 5]; build it with :func:`bn_inception`.
 
     Stem (rows conv1..pool2 of Fig. 5): 7x7/2 conv (64) -> 3x3/2 max-pool -> 1x1 conv (64) -> 3x3 conv (192)
@@ -174,6 +174,7 @@ class BNInception(nn.Module):
         if not isinstance(config, BNInceptionConfig):
             raise ValueError(f"BNInception needs a BNInceptionConfig, got {type(config).__name__}.")
         self.config = config
+        self.in_channels = config.in_channels
         if config.init_weights != "pytorch":
             # Build without touching the global RNG (PyTorch's default init would draw a different number of
             # values with and without conv biases), then draw every weight with the scheme.
@@ -214,15 +215,9 @@ class BNInception(nn.Module):
         self.dropout = nn.Dropout(p=config.dropout)
         self.fc = nn.Linear(channels, config.num_classes)
 
-    def main_path(self) -> Iterator[tuple[str, nn.Module]]:
-        """The stages in forward order, up to the global average pool (for the shape walk)."""
-        for name in ["conv1", "maxpool1", "conv2", "conv3", "maxpool2",
-                     *(f"inception{row.name}" for row in paper.FIGURE5_MODULES), "avgpool"]:
-            yield name, getattr(self, name)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Stem and Inception modules: the last feature map before pooling."""
-        check_image_batch(x, self.config.in_channels, type(self).__name__)
+    def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
+        """Stem and Inception modules: the last feature map before pooling (BN-Inception has no auxiliary heads)."""
+        self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
         # Shapes for bn_inception() on N x 3 x 224 x 224 (the mini preset: see the class docstring).
         x = self.conv1(x)  # N x 64 x 112 x 112
         x = self.maxpool1(x)  # N x 64 x 56 x 56
@@ -240,16 +235,6 @@ class BNInception(nn.Module):
         x = self.inception5a(x)  # N x 1024 x 7 x 7
         x = self.inception5b(x)  # N x 1024 x 7 x 7
         return x
-
-    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        """Global average pooling, dropout and the classifier: features -> logits."""
-        x = self.avgpool(x)  # N x 1024 x 1 x 1
-        x = torch.flatten(x, 1)  # N x 1024
-        x = self.dropout(x)
-        return self.fc(x)  # N x num_classes
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 # ---------------------------------------------------------------------------------------------------------

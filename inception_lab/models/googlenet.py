@@ -11,17 +11,16 @@ Introduced in chapters 1 and 2. Units follow :mod:`inception_lab.cost`.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
 
-from inception_lab import walk
 from inception_lab.checks import check_choice, check_image_batch, check_positive_int, check_probability
 from inception_lab.cost.inception import BRANCH3_KERNELS
 from inception_lab.initialization import INIT_SCHEMES, init_weights_
 from inception_lab.layers import ConvBlockFactory, ConvReLU, MultiBranch, SeparableConv, conv_bn_relu_tv
-from inception_lab.losses import AuxOutputs
+from inception_lab.models.base import InceptionNet, imagenet_to_unit_scaling
 from inception_lab.papers import going_deeper as paper
 from inception_lab.papers.going_deeper import AuxSpec, InceptionRow, StemSpec
 from inception_lab.shapes import scale_width
@@ -147,7 +146,7 @@ class InceptionAux(nn.Module):
 # ---------------------------------------------------------------------------------------------------------
 # The network
 # ---------------------------------------------------------------------------------------------------------
-class GoogLeNet(nn.Module):
+class GoogLeNet(InceptionNet):
     """GoogLeNet, "the incarnation of the Inception architecture" of [GoogLeNet, Table 1, Fig. 3].
 
     The stem (:class:`StemSpec`) and the nine Inception modules (rows of Table 1) come from data; 3x3/2 max-pools
@@ -262,44 +261,11 @@ class GoogLeNet(nn.Module):
         self.num_features = in_ch
         init_weights_(self, init_weights)
 
-    # -- sizes --------------------------------------------------------------------------------------------
-    def main_path(self) -> Iterator[tuple[str, nn.Module]]:
-        """The stages of the main path in forward order, up to the global average pool (for the shape walk)."""
-        names = ["conv1", "maxpool1", "lrn1", "conv2", "conv3", "lrn2", "maxpool2"]
-        for row in self.rows:
-            names.append(f"inception{row.name}")
-            if row.name in paper.POOLS_AFTER:
-                names.append(f"maxpool{3 + paper.POOLS_AFTER.index(row.name)}")
-        for name in names + ["avgpool"]:
-            if getattr(self, name) is not None:
-                yield name, getattr(self, name)
-
-    def stage_shapes(self, height: int, width: int) -> dict[str, tuple[int, int, int]]:
-        """(channels, height, width) after every stage for an input of ``height x width``, without running it.
-
-        Raises:
-            ValueError: if the input is too small, naming the first stage whose output would be empty.
-        """
-        return {name: shape.chw for name, shape in walk.stage_shapes(self, height, width).items()}
-
-    @property
-    def min_input_size(self) -> int:
-        """Smallest square input side the network accepts (torchvision's preset: 15, as its weights' meta says)."""
-        return walk.min_input_size(self)
-
-    # -- forward ------------------------------------------------------------------------------------------
-    def _transform_input(self, x: torch.Tensor) -> torch.Tensor:
-        """Map ImageNet-mean/std-normalised input to (x - 0.5) / 0.5 scaling, per channel (torchvision)."""
-        if not self.transform_input:
-            return x
-        mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-        return torch.cat([x[:, i:i + 1] * (std[i] / 0.5) + (mean[i] - 0.5) / 0.5 for i in range(3)], dim=1)
-
+    # -- forward (forward, forward_features, forward_head, stage_shapes: InceptionNet) ----------------------
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         """Stem and Inception modules; appends the auxiliary logits to ``aux`` when it is a list."""
-        check_image_batch(x, self.in_channels, type(self).__name__)
-        self.stage_shapes(int(x.shape[-2]), int(x.shape[-1]))  # a clear ValueError if the input is too small
-        x = self._transform_input(x)
+        self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
+        x = imagenet_to_unit_scaling(x) if self.transform_input else x
         # Shapes for a 224x224 input (Table 1's "output size" column). N x 3 x 224 x 224
         x = self.conv1(x)  # N x 64 x 112 x 112
         if self.maxpool1 is not None:
@@ -326,26 +292,6 @@ class GoogLeNet(nn.Module):
         x = self.maxpool4(x)  # N x 832 x 7 x 7
         x = self.inception5a(x)  # N x 832 x 7 x 7
         return self.inception5b(x)  # N x 1024 x 7 x 7
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Stem and Inception modules: the (N, 1024, 7, 7) features (auxiliary heads not run)."""
-        return self._trunk(x, None)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Average pool, dropout, linear: (N, 1024, H, W) features -> (N, num_classes) logits."""
-        x = self.avgpool(features)  # N x 1024 x 1 x 1
-        x = torch.flatten(x, 1)  # N x 1024
-        x = self.dropout(x)
-        return self.fc(x)  # N x num_classes
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | AuxOutputs:
-        """Logits in eval mode; :class:`~inception_lab.losses.AuxOutputs` in train mode with auxiliary heads.
-
-        The auxiliary heads run only in train mode: "At inference time, these auxiliary networks are discarded".
-        """
-        aux: list[torch.Tensor] | None = [] if self.training and self.aux_logits else None
-        logits = self.forward_head(self._trunk(x, aux))
-        return AuxOutputs(logits, tuple(aux)) if aux else logits
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -28,15 +28,14 @@ released twin (``Mixed_5b`` ...), with one more 17x17 module (``Mixed_6f``) and 
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import torch
 from torch import nn
 
-from inception_lab import walk
-from inception_lab.checks import check_bool, check_choice, check_image_batch, check_positive_int, check_probability
+from inception_lab.checks import check_bool, check_choice, check_positive_int, check_probability
 from inception_lab.layers import ConvBlockFactory, conv_bn_relu_tv
-from inception_lab.losses import AuxOutputs
+from inception_lab.models.base import InceptionNet
 from inception_lab.models.inception_v3 import (InceptionA, InceptionAux, InceptionB, InceptionC, InceptionD,
                                                InceptionE, _widths, init_like_torchvision)
 
@@ -50,7 +49,7 @@ STEMS = ("3x3", "7x7", "small")
 CHANNELS_7X7 = (128, 160, 160, 160, 192)
 
 
-class InceptionV2(nn.Module):
+class InceptionV2(InceptionNet):
     """Inception-v2 [Rethinking, Table 1, §6]: Table 1's stem, 3 x module A, reduction, 5 x B, reduction, 2 x C.
 
     Args:
@@ -122,28 +121,9 @@ class InceptionV2(nn.Module):
         if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
 
-    def main_path(self) -> Iterator[tuple[str, nn.Module]]:
-        """The stages in forward order, up to the global average pool (for the shape walk)."""
-        for name, child in self.named_children():
-            if name not in ("AuxLogits", "dropout", "fc"):
-                yield name, child
-
-    def stage_shapes(self, height: int, width: int) -> dict[str, tuple[int, int, int]]:
-        """(channels, height, width) after every stage, without running the network."""
-        return {name: shape.chw for name, shape in walk.stage_shapes(self, height, width).items()}
-
-    @property
-    def min_input_size(self) -> int:
-        """Smallest square input the network accepts."""
-        return walk.min_input_size(self)
-
-    def forward_features(self, x: torch.Tensor, aux: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         """Stem and Inception modules: the (N, 2048, 8, 8) features; the aux head's logits go into ``aux``."""
-        check_image_batch(x, self.in_channels, type(self).__name__)
-        size = (int(x.shape[-2]), int(x.shape[-1]))
-        if size not in self.__dict__.setdefault("_sizes_checked", set()):  # the shape walk once per input size
-            self.stage_shapes(*size)  # a clear ValueError if the input is too small
-            self._sizes_checked.add(size)
+        self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
         for name, child in self.main_path():
             if name == "avgpool":
                 break
@@ -151,17 +131,6 @@ class InceptionV2(nn.Module):
             if name == self.grid17[-1] and aux is not None and self.AuxLogits is not None:
                 aux.append(self.AuxLogits(x))  # N x num_classes, from the last 17x17 layer
         return x  # N x 2048 x 8 x 8
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Global average pool, dropout, linear: features -> logits."""
-        x = self.dropout(self.avgpool(features))  # N x 2048 x 1 x 1
-        return self.fc(torch.flatten(x, 1))  # N x num_classes
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | AuxOutputs:
-        """Logits in eval mode; :class:`~inception_lab.losses.AuxOutputs` in train mode with the auxiliary head."""
-        aux: list[torch.Tensor] | None = [] if self.training and self.aux_logits else None
-        logits = self.forward_head(self.forward_features(x, aux))
-        return AuxOutputs(logits, tuple(aux)) if aux else logits
 
 
 def inception_v2(num_classes: int = 1000, aux_logits: bool = True, *, stem: str = "3x3", dropout: float = 0.5,

@@ -20,15 +20,12 @@ it holds no parameters, so the ``state_dict`` is unchanged. Every convolution is
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import torch
 from torch import nn
 
-from inception_lab import walk
 from inception_lab.checks import check_bool, check_choice, check_image_batch, check_positive_int, check_probability
 from inception_lab.layers import ConvBlockFactory, MultiBranch, StackedConv, conv_1xn, conv_bn_relu_tv, conv_nx1
-from inception_lab.losses import AuxOutputs
+from inception_lab.models.base import InceptionNet, imagenet_to_unit_scaling
 from inception_lab.shapes import scale_width
 
 #: The three namings of each module: the seed's, the paper's figure, torchvision's class (and TF-slim's scopes).
@@ -226,7 +223,7 @@ class InceptionAux(nn.Module):
         return self.fc(x if self.bn is None else self.bn(x))  # N x num_classes
 
 
-class Inception3(nn.Module):
+class Inception3(InceptionNet):
     """Inception-v3 [Rethinking, Table 1, §6]: the stem, 3 x module A, 5 x (grid reduction + module B ...), 2 x C.
 
     Args:
@@ -294,34 +291,9 @@ class Inception3(nn.Module):
         if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
 
-    def main_path(self) -> Iterator[tuple[str, nn.Module]]:
-        """The stages in forward order, up to the global average pool (for the shape walk)."""
-        for name, child in self.named_children():
-            if name not in ("AuxLogits", "dropout", "fc"):
-                yield name, child
-
-    def stage_shapes(self, height: int, width: int) -> dict[str, tuple[int, int, int]]:
-        """(channels, height, width) after every stage, without running the network."""
-        return {name: shape.chw for name, shape in walk.stage_shapes(self, height, width).items()}
-
-    @property
-    def min_input_size(self) -> int:
-        """Smallest square input the network accepts (torchvision's weights' meta: 75)."""
-        return walk.min_input_size(self)
-
-    def _transform_input(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.transform_input:
-            return x
-        mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-        return torch.cat([x[:, i:i + 1] * (std[i] / 0.5) + (mean[i] - 0.5) / 0.5 for i in range(3)], dim=1)
-
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, type(self).__name__)
-        size = (int(x.shape[-2]), int(x.shape[-1]))
-        if size not in self.__dict__.setdefault("_sizes_checked", set()):  # the shape walk once per input size
-            self.stage_shapes(*size)  # a clear ValueError if the input is too small
-            self._sizes_checked.add(size)
-        x = self._transform_input(x)  # N x 3 x 299 x 299
+        self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
+        x = imagenet_to_unit_scaling(x) if self.transform_input else x  # N x 3 x 299 x 299
         x = self.Conv2d_1a_3x3(x)  # N x 32 x 149 x 149
         x = self.Conv2d_2a_3x3(x)  # N x 32 x 147 x 147
         x = self.Conv2d_2b_3x3(x)  # N x 64 x 147 x 147
@@ -342,21 +314,6 @@ class Inception3(nn.Module):
         x = self.Mixed_7a(x)  # N x 1280 x 8 x 8
         x = self.Mixed_7b(x)  # N x 2048 x 8 x 8
         return self.Mixed_7c(x)  # N x 2048 x 8 x 8
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Stem and Inception modules: the (N, 2048, 8, 8) features (auxiliary head not run)."""
-        return self._trunk(x, None)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Global average pool, dropout, linear: features -> logits."""
-        x = self.dropout(self.avgpool(features))  # N x 2048 x 1 x 1
-        return self.fc(torch.flatten(x, 1))  # N x num_classes
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | AuxOutputs:
-        """Logits in eval mode; :class:`~inception_lab.losses.AuxOutputs` in train mode with the auxiliary head."""
-        aux: list[torch.Tensor] | None = [] if self.training and self.aux_logits else None
-        logits = self.forward_head(self._trunk(x, aux))
-        return AuxOutputs(logits, tuple(aux)) if aux else logits
 
 
 def init_like_torchvision(model: nn.Module) -> None:

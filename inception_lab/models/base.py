@@ -1,0 +1,91 @@
+"""What every network of the book shares: the main path, the shape walk, the input check, features -> head.
+
+A network subclasses :class:`InceptionNet`, registers its stages as attributes in forward order (so
+``named_children`` *is* the main path, apart from the head and the auxiliary classifiers), and writes one method,
+``_trunk(x, aux)``: the stem and the Inception modules with a shape comment per stage, appending auxiliary logits
+to ``aux`` when it is a list. Everything else -- ``forward`` (logits, or :class:`~inception_lab.losses.AuxOutputs`
+in train mode), ``forward_features``, ``forward_head``, ``stage_shapes``, ``min_input_size`` and a clear error for
+inputs that are too small -- is here once.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from inception_lab import walk
+from inception_lab.checks import check_image_batch
+from inception_lab.losses import AuxOutputs
+
+#: ImageNet's per-channel mean and std (torchvision's normalisation).
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def imagenet_to_unit_scaling(x: torch.Tensor) -> torch.Tensor:
+    """Map ImageNet-mean/std-normalised images to the (x - 0.5) / 0.5 scaling of the TF-ported weights.
+
+    torchvision's ``transform_input`` for GoogLeNet and Inception-v3: per channel, ``x * std / 0.5 + (mean - 0.5)
+    / 0.5``, so the usual torchvision preprocessing can feed weights trained on [-1, 1] inputs.
+    """
+    return torch.cat([x[:, i:i + 1] * (IMAGENET_STD[i] / 0.5) + (IMAGENET_MEAN[i] - 0.5) / 0.5 for i in range(3)],
+                     dim=1)
+
+
+class InceptionNet(nn.Module):
+    """Base of every network of the book (see the module docstring). Subclasses define ``_trunk``."""
+
+    in_channels: int = 3
+    #: Children that are not on the main path: the classifier head and the auxiliary classifiers.
+    OFF_PATH: tuple[str, ...] = ("aux1", "aux2", "AuxLogits", "dropout", "fc")
+
+    def main_path(self) -> Iterator[tuple[str, nn.Module]]:
+        """The stages in forward order, up to the global average pool (what the shape walk follows)."""
+        for name, child in self.named_children():
+            if name not in self.OFF_PATH:
+                yield name, child
+
+    def stage_shapes(self, height: int, width: int) -> dict[str, tuple[int, int, int]]:
+        """(channels, height, width) after every stage for an input of ``height x width``, without running it.
+
+        Raises:
+            ValueError: if the input is too small, naming the first stage whose output would be empty.
+        """
+        return {name: shape.chw for name, shape in walk.stage_shapes(self, height, width).items()}
+
+    @property
+    def min_input_size(self) -> int:
+        """Smallest square input side the network accepts (every stage keeps an output position)."""
+        return walk.min_input_size(self)
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """A clear ``ValueError`` for a wrong shape or an input too small (the shape walk, once per input size)."""
+        check_image_batch(x, self.in_channels, type(self).__name__)
+        size = (int(x.shape[-2]), int(x.shape[-1]))
+        checked = self.__dict__.setdefault("_sizes_checked", set())
+        if size not in checked:
+            self.stage_shapes(*size)
+            checked.add(size)
+
+    def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define _trunk(x, aux)")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Stem and Inception modules: the last feature map before pooling (auxiliary heads not run)."""
+        return self._trunk(x, None)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Global average pooling, dropout and the classifier: features -> (N, num_classes) logits."""
+        x = torch.flatten(self.avgpool(features), 1)  # N x C
+        return self.fc(self.dropout(x))  # N x num_classes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | AuxOutputs:
+        """Logits in eval mode; :class:`~inception_lab.losses.AuxOutputs` in train mode with auxiliary heads.
+
+        The auxiliary heads run only in train mode: "At inference time, these auxiliary networks are discarded"
+        [GoogLeNet, §5].
+        """
+        aux: list[torch.Tensor] | None = [] if self.training and getattr(self, "aux_logits", False) else None
+        logits = self.forward_head(self._trunk(x, aux))
+        return AuxOutputs(logits, tuple(aux)) if aux else logits
