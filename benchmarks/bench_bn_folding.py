@@ -39,6 +39,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from inception_lab.runtime import cpu_model, load_average
 from inception_lab.models.bn_inception import bn_inception, mini_bn_inception
 from inception_lab.cost import count
 from inception_lab.folding import fold_batchnorm
@@ -46,22 +47,8 @@ from inception_lab.folding import fold_batchnorm
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def cpu_model() -> str:
-    """The CPU's marketing name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
-def load_average() -> list[float] | None:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
 
 
 def time_pair(model: nn.Module, folded: nn.Module, x: torch.Tensor, reps: int,

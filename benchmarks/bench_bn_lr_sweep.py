@@ -36,6 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from inception_lab.runtime import cpu_model
 from inception_lab.models.bn_inception import mini_bn_inception
 from inception_lab.data import loaders, make_shapes_dataset
 from inception_lab.runtime import SEED_ENV, seed_everything, seed_offset
@@ -51,15 +52,6 @@ LEARNING_RATES = (0.01, 0.03, 0.1, 0.3)
 UNIFORM_LOSS = math.log(4)
 
 
-def cpu_model() -> str:
-    """The CPU's name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def recompute_bn_statistics(model: nn.Module, images: torch.Tensor, batch_size: int = 128) -> nn.Module:

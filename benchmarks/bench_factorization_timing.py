@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from inception_lab.runtime import cpu_model, load_average
 from inception_lab.cost import count
 from inception_lab.cost.factorization import explore
 from inception_lab.layers import FactorizedConv, StackedConv
@@ -41,21 +42,8 @@ WIDTHS = (64, 192)
 GRID = 17
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
-def load_average() -> list[float] | None:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
 
 
 def linear(in_channels: int, out_channels: int, kernel_size, stride=1, padding=0) -> nn.Module:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from inception_lab.runtime import cpu_model
 from inception_lab import bottleneck
 from inception_lab.cost.grid_reduction import POOLS, STRATEGIES
 
@@ -37,14 +38,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> str:
-    """The processor's model name (from /proc/cpuinfo where there is one) and architecture."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """The processor's model name and architecture."""
+    return f"{cpu_model()} ({platform.machine()})"
 
 
 def summary_md(result: dict) -> str:

@@ -113,7 +113,7 @@ results["checks"] = checks
 out = pathlib.Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
 (out / "gpu_check.json").write_text(json.dumps(results, indent=2))
-lines = [f"# GPU check\n", f"Written by `benchmarks/gpu_check.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n",
+lines = ["# GPU check\n", f"Written by `benchmarks/gpu_check.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n",
          f"* device: {results['device']}; torch {results['torch']}; Python {results['python']}",
          "* TF32 disabled for the CPU/GPU comparisons\n", "| check | passed |", "|---|---|"]
 lines += [f"| {k} | {'yes' if v else 'NO'} |" for k, v in checks.items()]

@@ -6,7 +6,7 @@ import torch, so the cost charts work without it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -12,6 +12,8 @@ Two environment variables change how a chapter runs without editing it:
 from __future__ import annotations
 
 import os
+import pathlib
+import platform
 import random
 
 import numpy as np
@@ -111,3 +113,22 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS
     return torch.Generator().manual_seed(seed)
+
+
+def cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` knows), for receipts."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (``None`` where the OS has none): how busy the machine was."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None

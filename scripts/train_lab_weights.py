@@ -32,7 +32,6 @@ import argparse
 import hashlib
 import json
 import platform
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path

@@ -5,7 +5,6 @@ Uses Debian's Chromium (`.ci/run` installs it). Without it the test is skipped l
 
 import os
 import re
-import pathlib
 import shutil
 import subprocess
 

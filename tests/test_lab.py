@@ -10,7 +10,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import inception_lab
-from inception_lab import budget, cost, data, lab
+from inception_lab import budget, cost, lab
 from inception_lab.exercises import lab as ex
 from inception_lab.models import PRESETS
 

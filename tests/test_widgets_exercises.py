@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from inception_lab import cost  # noqa: E402
-from inception_lab.exercises import batchnorm as e3, googlenet as e2, inception_module as e1  # noqa: E402
+from inception_lab.exercises import inception_module as e1  # noqa: E402
 from inception_lab.widgets.inception_module import INCEPTION_3A, InceptionExplorer, comparison_rows, comparison_text  # noqa: E402
 
 
