@@ -92,10 +92,13 @@ def most_important_branch(answer: Any, result: KnockoutResult) -> Feedback:
                            f"about {100 * result.drop(given_module, given_branch):.0f} points; find the darkest cell.")
 
 
-def is_finding(answer: Any, results: LabResults, a: str, b: str) -> Feedback:
+def is_finding(answer: Any, results: LabResults | None, a: str, b: str) -> Feedback:
     """Exercise 7.4: is the gap between presets ``a`` and ``b`` a finding, or within the spread between seeds?"""
     if not isinstance(answer, bool):
         return Feedback(False, f"answer True (a finding) or False (within the spread), got {answer!r}.")
+    if results is None:
+        return Feedback(False, "this exercise reads the recorded lab run, benchmarks/results/lab.json, which is in the "
+                               "repository: open the chapter from a clone, or run `python benchmarks/bench_lab.py`.")
     rows = {s.preset: s for s in results.summary()}
     finding = not results.within_spread(a, b)
     gap = 100 * (rows[a].mean_acc - rows[b].mean_acc)
