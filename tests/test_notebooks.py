@@ -114,3 +114,11 @@ def test_hidden_assert_cells_are_hidden_and_compared(path):
             assert "nbval-ignore-output" not in tags(cell), "".join(cell["source"])[:80]
             assert not any(out.get("output_type") == "stream" and out.get("name") == "stdout"
                            for out in cell["outputs"]), "a hidden cell prints nothing the reader would miss"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_hard_coded_machine_paths(path):
+    # A notebook must run from any checkout, on Colab and on Binder: no absolute paths of one machine.
+    sources = "\n".join("".join(c["source"]) for c in cells(path))
+    for marker in ("/work/", "/root/", "/home/", "/Users/", "C:\\\\"):
+        assert marker not in sources, f"{path.name} contains the machine path {marker!r}"

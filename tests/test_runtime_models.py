@@ -77,3 +77,13 @@ def test_full_presets_from_the_registry(name, params):
     options = {"aux_logits": False} if "googlenet" in name else {}
     model = inception_lab.build_model(name, **options)
     assert sum(p.numel() for p in model.parameters()) == params
+
+
+def test_pick_device_falls_back_to_the_cpu_when_cuda_and_mps_are_unavailable(monkeypatch):
+    # What a reader without a GPU gets, checked even on a machine that has one.
+    monkeypatch.delenv("INCEPTION_LAB_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.pick_device().type == "cpu"
+    with pytest.raises(ValueError, match="device 'cuda' is not available here; available: \\['cpu'\\]"):
+        runtime.pick_device("cuda")
