@@ -121,6 +121,11 @@ class InceptionV2(InceptionNet):
         if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
 
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Global average pool, dropout, linear: torchvision's order (dropout before the flatten)."""
+        x = self.dropout(self.avgpool(features))  # N x 2048 x 1 x 1
+        return self.fc(torch.flatten(x, 1))  # N x num_classes
+
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         """Stem and Inception modules: the (N, 2048, 8, 8) features; the aux head's logits go into ``aux``."""
         self.check_input(x)  # a clear ValueError for a wrong shape or an input too small

@@ -291,6 +291,11 @@ class Inception3(InceptionNet):
         if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
 
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Global average pool, dropout, linear: torchvision's order (dropout before the flatten)."""
+        x = self.dropout(self.avgpool(features))  # N x 2048 x 1 x 1
+        return self.fc(torch.flatten(x, 1))  # N x num_classes
+
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
         x = imagenet_to_unit_scaling(x) if self.transform_input else x  # N x 3 x 299 x 299
