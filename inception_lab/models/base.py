@@ -39,6 +39,9 @@ class InceptionNet(nn.Module):
     in_channels: int = 3
     #: Children that are not on the main path: the classifier head and the auxiliary classifiers.
     OFF_PATH: tuple[str, ...] = ("aux1", "aux2", "AuxLogits", "dropout", "fc")
+    #: The head's order: torchvision's GoogLeNet flattens before the dropout, its Inception-v3 after (same numbers,
+    #: other shapes in a torchinfo summary).
+    DROPOUT_BEFORE_FLATTEN: bool = False
 
     def main_path(self) -> Iterator[tuple[str, nn.Module]]:
         """The stages in forward order, up to the global average pool (what the shape walk follows)."""
@@ -77,8 +80,10 @@ class InceptionNet(nn.Module):
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """Global average pooling, dropout and the classifier: features -> (N, num_classes) logits."""
-        x = torch.flatten(self.avgpool(features), 1)  # N x C
-        return self.fc(self.dropout(x))  # N x num_classes
+        x = self.avgpool(features)  # N x C x 1 x 1
+        if self.DROPOUT_BEFORE_FLATTEN:
+            return self.fc(torch.flatten(self.dropout(x), 1))  # N x num_classes
+        return self.fc(self.dropout(torch.flatten(x, 1)))  # N x num_classes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | AuxOutputs:
         """Logits in eval mode; :class:`~inception_lab.losses.AuxOutputs` in train mode with auxiliary heads.

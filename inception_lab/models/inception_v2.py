@@ -74,6 +74,8 @@ class InceptionV2(InceptionNet):
         1xn first): the same parameters and MACs.
     """
 
+    DROPOUT_BEFORE_FLATTEN = True  # torchvision's head order (torchinfo then shows N x 2048 x 1 x 1)
+
     def __init__(self, num_classes: int = 1000, *, aux_logits: bool = True, stem: str = "3x3",
                  channels_7x7: Sequence[int] = CHANNELS_7X7, dropout: float = 0.5, bn_aux_fc: bool = False,
                  width_divisor: int = 1, init_weights: bool = True,
@@ -120,11 +122,6 @@ class InceptionV2(InceptionNet):
         self.fc = nn.Linear(self.num_features, num_classes)  # "linear, logits"
         if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Global average pool, dropout, linear: torchvision's order (dropout before the flatten)."""
-        x = self.dropout(self.avgpool(features))  # N x 2048 x 1 x 1
-        return self.fc(torch.flatten(x, 1))  # N x num_classes
 
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         """Stem and Inception modules: the (N, 2048, 8, 8) features; the aux head's logits go into ``aux``."""

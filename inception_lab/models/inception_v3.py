@@ -251,6 +251,8 @@ class Inception3(InceptionNet):
         auxiliary FC is not batch-normalized; 5.71 G multiply-adds, not the "5 billion" of the abstract.
     """
 
+    DROPOUT_BEFORE_FLATTEN = True  # torchvision's head order (torchinfo then shows N x 2048 x 1 x 1)
+
     def __init__(self, num_classes: int = 1000, *, aux_logits: bool = True, transform_input: bool = False,
                  dropout: float = 0.5, five_by_five: str = "5x5", bn_aux_fc: bool = False,
                  init_weights: bool = True, conv_block: ConvBlockFactory = conv_bn_relu_tv, stem: str = "imagenet",
@@ -290,11 +292,6 @@ class Inception3(InceptionNet):
         self.fc = nn.Linear(self.num_features, num_classes)
         if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
             init_like_torchvision(self)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Global average pool, dropout, linear: torchvision's order (dropout before the flatten)."""
-        x = self.dropout(self.avgpool(features))  # N x 2048 x 1 x 1
-        return self.fc(torch.flatten(x, 1))  # N x num_classes
 
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
