@@ -20,3 +20,42 @@ def built_book():
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
     assert "build succeeded" in result.stdout
     return HTML
+
+
+# --- The rendered book in a real browser (Playwright driving Debian's Chromium; never a downloaded browser) ---
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright. Skipped locally without Chromium; CI (`.ci/run`) installs it."""
+    import os
+
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("Chromium is required in CI (apt-get install chromium); .ci/run installs it.")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def served_book(built_book):
+    """The built book on a loopback HTTP server (Pyodide and fetch() need http://, not file://); yields its URL."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built_book))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
