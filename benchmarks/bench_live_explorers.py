@@ -133,7 +133,8 @@ def summary_md(result: dict) -> str:
                      f"| {r['updates']} |")
     lines += ["", "| built site | MB |", "|---|---:|",
               f"| with the Pyodide core | {s['with_core_bytes'] / 1e6:.1f} |",
-              f"| without it (`_live/pyodide/`, {s['core_bytes'] / 1e6:.1f} MB) | {s['without_core_bytes'] / 1e6:.1f} |",
+              f"| without it (`_live/pyodide/`, {s['core_bytes'] / 1e6:.1f} MB) | "
+              f"{s['without_core_bytes'] / 1e6:.1f} |",
               f"| of which the formula layer (`_live/py/`) | {s['formula_layer_bytes'] / 1e6:.3f} |"]
     return "\n".join(lines) + "\n"
 

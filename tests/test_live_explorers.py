@@ -110,8 +110,8 @@ def test_grid_reduction_view_matches_the_widget_and_count(settings):
         assert "".join(f"<td>{cell}</td>" for cell in row[1:3]) in explorer.table.value
     k, out = v["in_channels"], v["out_channels"]
     widths = view["rows"][2]["widths"]
-    modules = [PoolFirst(k, out, kernel=v["kernel"], pool=v["pool"]), ConvFirst(k, out, kernel=v["kernel"], pool=v["pool"]),
-               GridReduction(k, **widths, pool=v["pool"])]
+    modules = [PoolFirst(k, out, kernel=v["kernel"], pool=v["pool"]),
+               ConvFirst(k, out, kernel=v["kernel"], pool=v["pool"]), GridReduction(k, **widths, pool=v["pool"])]
     counted = [cost.count(m.eval(), (1, k, v["size"], v["size"])) for m in modules]
     assert numbers(view) == [(c.params, c.macs) for c in counted]
     marker = view["charts"][2]["marker"]
@@ -164,7 +164,8 @@ def test_the_shipped_formula_layer_runs_on_a_bare_python(tmp_path):
     py = html / "_live" / "py"
     manifest = json.loads((py / "manifest.json").read_text())
     assert manifest["pyodide"] is None and manifest["module"] == "inception_lab.cost.explorers"
-    assert "inception_lab/cost/explorers.py" in manifest["files"] and "inception_lab/widgets/__init__.py" not in manifest["files"]
+    assert "inception_lab/cost/explorers.py" in manifest["files"]
+    assert "inception_lab/widgets/__init__.py" not in manifest["files"]
     for name in manifest["files"]:  # copies, byte for byte, of the package's files
         assert (py / name).read_bytes() == (ROOT / name).read_bytes()
     assert not (html / "_live" / "pyodide").exists()
@@ -186,7 +187,8 @@ def test_every_explorer_has_one_marker_in_a_static_twin():
             source = "".join(cell["source"])
             for name in re.findall(r'<div class="il-live" data-explorer="([^"]+)">', source):
                 assert cell["cell_type"] == "markdown" and source.startswith("*Static version*"), path.name
-                assert '<p class="il-live-fallback">' in source and "http.server" in source and "launch button" in source
+                assert '<p class="il-live-fallback">' in source
+                assert "http.server" in source and "launch button" in source
                 found.setdefault(name, []).append(path.name)
     assert found == {"inception-module": ["01_inception_module.ipynb"], "factorization": ["04_factorization.ipynb"],
                      "grid-reduction": ["05_grid_reduction.ipynb"]}

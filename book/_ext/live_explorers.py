@@ -61,7 +61,8 @@ def cache_dir() -> pathlib.Path:
     """Where the verified core of :data:`PYODIDE_VERSION` is kept: ``$INCEPTION_LAB_PYODIDE_CACHE/<version>``."""
     base = os.environ.get("INCEPTION_LAB_PYODIDE_CACHE")
     if not base:
-        base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "inception-lab" / "pyodide"
+        xdg = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
+        base = pathlib.Path(xdg) / "inception-lab" / "pyodide"
     return pathlib.Path(base) / PYODIDE_VERSION
 
 

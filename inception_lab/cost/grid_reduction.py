@@ -226,10 +226,12 @@ def compare_strategies(size: int, in_channels: int, out_channels: int, *, split:
 #: as torchvision.
 MIXED_6A_SETTING = dict(size=35, in_channels=288, out_channels=768, split=0.8, pool="max", kernel=3)
 #: The explorer's controls: sliders for d, k, the output width and the split; choices of pooling and kernel.
-EXPLORER_CONTROLS = (
-    Control("size", "grid d", 35, 8, 72, 1), Control("in_channels", "input k", 288, 16, 1024, 16),
-    Control("out_channels", "output ch", 768, 32, 2048, 16), Control("split", "split", 0.8, 0.0, 1.0, 0.05),
-    Control("pool", "pooling", "max", choices=POOLS), Control("kernel", "conv kernel", 3, choices=CONV_KERNELS))
+EXPLORER_CONTROLS = tuple(
+    Control(name, label, MIXED_6A_SETTING[name], lo, hi, step) for name, label, lo, hi, step in (
+        ("size", "grid d", 8, 72, 1), ("in_channels", "input k", 16, 1024, 16),
+        ("out_channels", "output ch", 32, 2048, 16), ("split", "split", 0.0, 1.0, 0.05))) + (
+    Control("pool", "pooling", MIXED_6A_SETTING["pool"], choices=POOLS),
+    Control("kernel", "conv kernel", MIXED_6A_SETTING["kernel"], choices=CONV_KERNELS))
 
 
 def explorer_view(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
