@@ -61,7 +61,10 @@ def test_run_live_then_move_sliders(browser, live_book, name):
     assert not [u for u in requests if "/_live/" in u], "Pyodide must load on demand, not with the page"
 
     marker.get_by_role("button", name="Run live").click()
+    progress = marker.locator('.il-live-status[role="status"]')  # shown while Pyodide loads (seconds), then empty
+    assert progress.locator("progress").count() == 1 and "Loading" in progress.inner_text()
     page.wait_for_selector(f'.il-live[data-explorer="{name}"][data-state="ready"]', timeout=READY_TIMEOUT_MS)
+    assert progress.inner_text() == ""
     assert any(u.endswith("/_live/pyodide/pyodide.asm.wasm") for u in requests)
     view = explorers.view(name)
     assert table_rows(page) == view["table"]["rows"]
