@@ -18,11 +18,13 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from inception_lab.notebook import set_alt_text
+from inception_lab.palette import OKABE_ITO
 from inception_lab.shapes import BranchSpec, Node, Op, Parallel, Shape, apply, start_shape, walk
 
-#: Okabe-Ito colours by kind of operation (colour-blind safe).
-COLOURS = {"conv1x1": "#56B4E9", "conv": "#E69F00", "pool": "#009E73", "concat": "#CC79A7", "io": "#F0F0F0",
-           "module": "#F0E442"}
+#: Okabe-Ito colours by kind of operation (colour-blind safe); inputs and outputs in light grey.
+COLOURS = {"conv1x1": OKABE_ITO["sky blue"], "conv": OKABE_ITO["orange"], "pool": OKABE_ITO["bluish green"],
+           "concat": OKABE_ITO["reddish purple"], "io": "#F0F0F0", "module": OKABE_ITO["yellow"]}
 
 
 def _as_parallel(module: Any) -> tuple[Parallel, bool]:
@@ -113,7 +115,8 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, describe_module(spec if branching else spec.branches[0].chain, input_shape,
+                                             title or "module"))
 
 
 def describe_module(module: Any, input_shape: Sequence[int], name: str = "module") -> str:
@@ -182,7 +185,7 @@ def draw_network(model: Any, height: int, width: int, title: str | None = None, 
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, describe_network(model, height, width, title))
 
 
 def describe_network(model: Any, height: int, width: int, name: str | None = None) -> str:

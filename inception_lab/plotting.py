@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 
 from inception_lab.checks import check_positive_int
 from inception_lab.cost import Cost, ModuleCost
+from inception_lab.notebook import set_alt_text
+from inception_lab.palette import series_colour
 
 METRICS = ("params", "macs")
 
@@ -38,7 +40,10 @@ def _feature_stack(maps: Any) -> np.ndarray:
 
 def plot_branches(branch_maps: Mapping[str, Any], channels: int = 4, titles: Mapping[str, str] | None = None,
                   cmap: str = "viridis", panel_size: float = 2.0) -> Figure:
-    """The branches of one module side by side: one column per branch, ``channels`` maps per column."""
+    """The branches of one module side by side: one column per branch, ``channels`` maps per column.
+
+    ``cmap`` should stay perceptually uniform (viridis, cividis): readable with any colour vision.
+    """
     check_positive_int("channels", channels)
     names = list(branch_maps)
     fig, axes = plt.subplots(channels, len(names), figsize=(1.05 * panel_size * len(names), panel_size * channels),
@@ -54,7 +59,20 @@ def plot_branches(branch_maps: Mapping[str, Any], channels: int = 4, titles: Map
                 label = (titles or {}).get(name, name)
                 ax.set_title(f"{label}\n({arr.shape[0]} ch)", fontsize=9)
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, describe_branches(branch_maps, channels, titles))
+
+
+def describe_branches(branch_maps: Mapping[str, Any], channels: int = 4,
+                      titles: Mapping[str, str] | None = None) -> str:
+    """Alternative text for :func:`plot_branches`: each branch's label, its channels and its grid."""
+    parts = []
+    for name, maps in branch_maps.items():
+        arr = _feature_stack(maps)
+        label = (titles or {}).get(name, name).replace("\n", " ")
+        parts.append(f"{label} ({arr.shape[0]} channels of {arr.shape[1]} x {arr.shape[2]})")
+    return (f"Feature maps of {len(parts)} branches side by side, one column per branch, the first "
+            f"{channels} channel{'s' if channels > 1 else ''} of each as heat maps (bright = strong): "
+            + "; ".join(parts) + ".")
 
 
 def plot_image(image: Any, title: str | None = None, ax: Axes | None = None) -> Axes:
@@ -67,6 +85,7 @@ def plot_image(image: Any, title: str | None = None, ax: Axes | None = None) -> 
     ax.axis("off")
     if title:
         ax.set_title(title)
+    set_alt_text(ax.figure, f"The input image{': ' + title if title else ''} ({arr.shape[1]} x {arr.shape[2]} pixels).")
     return ax
 
 
@@ -89,7 +108,7 @@ def plot_module_comparison(modules: Mapping[str, ModuleCost], title: str | None 
         left = np.zeros(len(labels))
         for k, b in enumerate(branch_set):
             vals = np.array([getattr(modules[l].branches.get(b, Cost()), metric) / unit for l in labels])
-            ax.barh(labels, vals, left=left, color=plt.cm.tab10(k), label=branch_labels.get(b, b))
+            ax.barh(labels, vals, left=left, color=series_colour(k), label=branch_labels.get(b, b))
             left += vals
         for y, v in enumerate(left):
             ax.text(v, y, f" {v:,.1f}{unit_name}", va="center", fontsize=9)
@@ -100,4 +119,8 @@ def plot_module_comparison(modules: Mapping[str, ModuleCost], title: str | None 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    totals = "; ".join(f"{label}: {sum(c.params for c in modules[label].branches.values()):,} parameters and "
+                       f"{sum(c.macs for c in modules[label].branches.values()):,} MACs" for label in labels)
+    return set_alt_text(fig, f"Two bar charts{' (' + title + ')' if title else ''}, parameters on the left and "
+                             f"MACs on the right, one bar per variant split by branch ("
+                             f"{', '.join(branch_labels.get(b, b) for b in branch_set)}). Totals: {totals}.")

@@ -53,10 +53,15 @@ versions() { "$COLAB" -c 'from importlib.metadata import version as v; print(*(f
 BEFORE="$(versions)"
 echo "   preinstalled: $BEFORE"
 
-step "installing the project as the notebooks' first cell does (pip install git+URL, non-editable)"
+step "installing the project as the notebooks' first cell does (pip install git+URL@vVERSION, non-editable)"
 git clone --quiet --no-checkout "$ROOT" "$WORK/clone"
 git -C "$WORK/clone" checkout --quiet "$(git -C "$ROOT" rev-parse HEAD)"  # this checkout's commit, not the default branch
-"$COLAB" -m pip install --quiet --disable-pip-version-check "git+file://$WORK/clone"
+VERSION="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$WORK/clone/inception_lab/__init__.py")"
+# The first cell installs the tag v$VERSION; a release tags the commit (CONTRIBUTING.md). Here HEAD plays that tag.
+git -C "$WORK/clone" tag -f "v$VERSION" >/dev/null
+grep -qF "LIBRARY_VERSION = \\\"$VERSION\\\"" "$ROOT"/notebooks/01_*.ipynb \
+  || { echo "FAIL: the notebooks do not pin version $VERSION (run scripts/pin_notebooks.py)"; exit 1; }
+"$COLAB" -m pip install --quiet --disable-pip-version-check "git+file://$WORK/clone@v$VERSION"
 AFTER="$(versions)"
 if [ "$BEFORE" != "$AFTER" ]; then
   echo "FAIL: installing the project replaced preinstalled packages: $BEFORE -> $AFTER"; exit 1

@@ -33,3 +33,28 @@ def test_every_cited_library_name_exists(page):
         except (ModuleNotFoundError, AttributeError):
             missing.append(name)
     assert not missing, f"{page.name} cites names the library does not have: {missing}"
+
+
+def _chapters() -> dict[int, pathlib.Path]:
+    return {int(p.name[:2]): p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+
+
+def test_crosswalk_covers_every_chapter_and_cites_real_chapters():
+    rows = [line for line in (ROOT / "book" / "crosswalk.md").read_text().splitlines() if line.startswith("| [")
+            or line.startswith("| ") and not line.startswith("| paper")]
+    cited = set()
+    for row in rows:
+        column = row.rstrip(" |").rsplit("|", 1)[-1]
+        cited |= {int(n) for n in re.findall(r"\b(\d)\b", column)}
+    assert cited, "no chapter numbers found in the crosswalk's last column"
+    assert cited <= set(_chapters()), f"the crosswalk names chapters that do not exist: {cited - set(_chapters())}"
+    assert set(_chapters()) <= cited, f"chapters missing from the crosswalk: {set(_chapters()) - cited}"
+
+
+def test_notation_is_used_and_papers_are_the_ones_the_chapters_cite():
+    notation = (ROOT / "book" / "notation.md").read_text()
+    keys = set(re.findall(r"\{cite:p\}`([\w,]+)`", notation))
+    chapters = "".join(p.read_text() for p in _chapters().values())
+    for key in keys:
+        assert key in chapters, f"notation lists {key}, which no chapter cites"
+    assert "MACs" in notation and "FLOPs" in notation  # the units every cost in the book is given in

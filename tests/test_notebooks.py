@@ -1,12 +1,18 @@
 """Structure of every chapter notebook (nbval separately re-executes each one and compares its outputs)."""
 
+import importlib.util
 import json
 import pathlib
 
 import pytest
 import yaml
 
+import inception_lab
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("pin_notebooks", ROOT / "scripts" / "pin_notebooks.py")
+pin_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pin_notebooks)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -34,6 +40,11 @@ def test_notebook_is_executed_top_to_bottom_with_outputs(path):
 def test_notebook_starts_with_install_cell_and_seeds(path):
     code = ["".join(c["source"]) for c in cells(path) if c["cell_type"] == "code"]
     assert "pip" in code[0] and 'find_spec("inception_lab")' in code[0]
+    # Pinned: Colab/Binder install the library at the tag of this version, so notebook and library match.
+    assert code[0] == pin_notebooks.install_cell(pin_notebooks.library_version()), \
+        "first cell out of date: run scripts/pin_notebooks.py notebooks/*.ipynb"
+    assert f'LIBRARY_VERSION = "{inception_lab.__version__}"' in code[0]
+    assert "torch" not in code[0].replace("torch and ipywidgets are never replaced", "")
     assert any("pick_device()" in src for src in code[:3])
     assert any("seed_everything(" in src for src in code[:3])
     assert not any("sys.path" in src for src in code), "notebooks import the installed package"
