@@ -133,3 +133,14 @@ def test_no_hard_coded_machine_paths(path):
     sources = "\n".join("".join(c["source"]) for c in cells(path))
     for marker in ("/work/", "/root/", "/home/", "/Users/", "C:\\\\"):
         assert marker not in sources, f"{path.name} contains the machine path {marker!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_headings_carry_no_manual_numbers(path):
+    # The book numbers sections itself (_toc.yml: numbered); a typed "5." would read "4.5. 5. Explore".
+    # Refer to a section with a label and {numref} instead.
+    import re
+
+    typed = [line for c in cells(path) if c["cell_type"] == "markdown"
+             for line in "".join(c["source"]).splitlines() if re.match(r"#{1,6} \d+\.? ", line)]
+    assert not typed, typed
