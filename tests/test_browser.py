@@ -29,8 +29,6 @@ CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
 WINDOW = {"width": 1280, "height": 900}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
-#: Requests the browser makes on its own (not the page): a 404 for them is not the book's error.
-BROWSER_REQUESTS = ("/favicon.ico",)
 
 # --- what each chapter should show, from its notebook ------------------------------------------------------------
 
@@ -149,13 +147,10 @@ def _open(browser, url: str):
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
     page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}")
-            if r.status >= 400 and not r.url.endswith(BROWSER_REQUESTS) else None)
+            if r.status >= 400 else None)  # the book has a favicon: not even /favicon.ico may 404
     page.goto(url, wait_until="load")
     page.evaluate(WAIT_FOR_MATH)
     page.wait_for_function(IMAGES_SETTLED)
-    # A 404 for a request the browser makes by itself also logs a console error without a page URL; drop those.
-    errors[:] = [e for e in errors if not (e.startswith("console error: Failed to load resource")
-                                            and any(r in e for r in BROWSER_REQUESTS))]
     return context, page, errors
 
 
