@@ -79,4 +79,6 @@ def plot_view(view: Mapping[str, Any]) -> Figure:
         fig.tight_layout(rect=(0, 0.1, 1, 1))
     else:
         fig.tight_layout()
-    return fig
+    from inception_lab.notebook import set_alt_text
+
+    return set_alt_text(fig, view["alt"]) if view.get("alt") else fig

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from inception_lab.cost.factorization import EXPLORER_CONTROLS, EXPLORER_DEFAULTS, explorer_view
 from inception_lab.cost.view import check_settings
+from inception_lab.notebook import set_alt_text
 from inception_lab.widgets import Explorer, plot_view, table_html
 
 #: Defaults: the paper's n = 7 on the 17x17 grid [Rethinking, Fig. 6] with 192 channels in, out and in the middle.
@@ -46,7 +47,10 @@ def plot_variants(rows: Sequence[dict], title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, "Bar charts of parameters and MACs per variant: " + "; ".join(
+        f"{r['name']} ({r['layers']}) {r['params']:,} parameters, {r['macs']:,} MACs"
+        + ("" if r["variant"] == "square" else f", {100 * r['macs_saving']:.1f} % of the MACs saved") for r in rows)
+        + ".")
 
 
 def plot_sweep(rows: Sequence[dict], title: str | None = None) -> Figure:
@@ -68,7 +72,14 @@ def plot_sweep(rows: Sequence[dict], title: str | None = None) -> Figure:
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    return fig
+    lines = []
+    for variant in ("asymmetric", "stacked"):
+        points = [(r["n"], 100 * r["macs_saving"]) for r in rows if r["variant"] == variant]
+        if points:
+            name = next(r["name"] for r in rows if r["variant"] == variant)
+            lines.append(f"{name} saves " + ", ".join(f"{s:.0f} % at n = {n}" for n, s in points))
+    return set_alt_text(fig, "Line chart of the MACs saved against one n x n convolution over the kernel side n: "
+                        + "; ".join(lines) + "; a dotted line shows 1 - 2/n, the saving at equal widths.")
 
 
 class FactorizationExplorer(Explorer):

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from inception_lab.cost.grid_reduction import EXPLORER_CONTROLS, MIXED_6A_SETTING, explorer_view
 from inception_lab.cost.view import check_settings
+from inception_lab.notebook import set_alt_text
 from inception_lab.widgets import Explorer, plot_view, table_html
 
 #: Bar colours per strategy (Okabe-Ito, as the diagrams).
@@ -61,7 +62,11 @@ def plot_strategies(rows: Sequence[dict], title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return fig
+    c, h, w = rows[0]["output"]
+    return set_alt_text(fig, "Bar charts of parameters, MACs and the narrowest representation per grid-reduction "
+                        "strategy: " + "; ".join(f"{r['label']} {r['params']:,} parameters, {r['macs']:,} MACs, "
+                                                 f"narrowest {r['narrowest_numel']:,} values" for r in rows)
+                        + f"; a dashed line marks the output's {c * h * w:,} values ({c}x{h}x{w}).")
 
 
 class GridReductionExplorer(Explorer):
