@@ -85,3 +85,74 @@ def test_build_hook_maps_output_metadata_to_image_names(tmp_path):
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
     assert figure_alt.notebook_alt_texts(path) == {hashlib.sha256(png).hexdigest(): "A chart."}
+
+
+def _hex(colour) -> str:
+    return matplotlib.colors.to_hex(colour).upper()
+
+
+def test_knockout_heat_map_describes_its_largest_drops():
+    from test_knockout import _result
+
+    from inception_lab import knockout
+
+    ax = knockout.plot_knockout(_result())
+    text = notebook.alt_text(ax.figure)
+    assert text == knockout.describe_knockout(_result())
+    assert "toy" in text and "baseline 90.0 % on 100 test images" in text and "(m1, m2)" in text
+    # drops: m1/a 40, m2/a 20, m1/b 2, m2/b 1, m1/c -1 points; largest three in order, two at 1 point or less
+    assert "Largest drops: m1 1x1 (40.0 points); m2 1x1 (20.0 points); m1 3x3 (2.0 points)." in text
+    assert "2 of the 5 knock-outs cost 1 point or less" in text
+
+
+def test_lab_chart_describes_each_preset_and_uses_the_palette():
+    from test_lab import _results
+
+    from inception_lab import lab
+
+    results = _results({"a": [0.80, 0.90, 0.85], "b": [0.50, 0.55, 0.52]})
+    axes = lab.plot_lab_results(results)
+    text = notebook.alt_text(axes[0].figure)
+    assert "a: mean 85.0 % (seeds 80.0 to 90.0 %)" in text and "b: mean 52.3 % (seeds 50.0 to 55.0 %)" in text
+    assert "3 seeds" in text and "(CPU)" in text
+    colours = {_hex(c) for ax in axes for coll in ax.collections for c in coll.get_facecolors()}
+    assert colours == {_hex(palette.series_colour(0)), _hex(palette.series_colour(1))}
+    with pytest.raises(ValueError, match="time_key"):
+        lab.describe_lab_results(results, "gpu_time_s")
+
+
+def test_gradient_maps_say_their_sizes_and_whether_they_fill_the_window():
+    import torch
+    from torch import nn
+
+    from inception_lab import receptive_field as rf
+
+    stacks = {"5x5": nn.Conv2d(1, 1, 5, padding=2), "two 3x3": nn.Sequential(nn.Conv2d(1, 1, 3, padding=1),
+                                                                              nn.Conv2d(1, 1, 3, padding=1))}
+    maps = {name: rf.gradient_map(m, 1, 11, generator=torch.Generator().manual_seed(0)) for name, m in stacks.items()}
+    boxes = {"5x5": maps["5x5"].box, "two 3x3": (0, 10, 0, 10)}
+    fig = rf.plot_gradient_maps(maps, boxes, crop=7)
+    text = notebook.alt_text(fig)
+    assert text.startswith("2 heat maps side by side") and "a 7 x 7 crop" in text
+    assert "5x5: non-zero gradient on 5 x 5 pixels, exactly the computed window" in text
+    assert "two 3x3: non-zero gradient on 5 x 5 pixels, the computed window is 11 x 11" in text
+    outlines = [p for ax in fig.axes for p in ax.patches]
+    assert outlines and {_hex(p.get_edgecolor()) for p in outlines} == {palette.OKABE_ITO["sky blue"]}
+    assert "the whole input" in rf.describe_gradient_maps(maps)
+
+
+def test_feature_map_selection_describes_the_selection():
+    import torch
+
+    from inception_lab.widgets.feature_maps import plot_feature_map_selection
+
+    stack = torch.zeros(6, 4, 4)
+    stack[1, 2, 2], stack[4, 0, 0] = 2.5, 1.0
+    maps = {"inception3a": {"branch2": stack}}
+    fig = plot_feature_map_selection(torch.zeros(3, 32, 32), maps, "inception3a", "branch2", 1, label="1x1 -> 3x3")
+    text = notebook.alt_text(fig)
+    assert text.startswith("Feature maps of inception3a / 1x1 -> 3x3: the 32 x 32 input image, channel 1 enlarged")
+    assert "4 x 4 heat map (max 2.50)" in text and "2 of the 6 channels respond" in text
+    framed = {_hex(ax.spines["top"].get_edgecolor()) for ax in fig.axes if ax.spines["top"].get_visible()
+              and ax.images and not ax.get_title()}
+    assert framed == {palette.OKABE_ITO["vermillion"]}
