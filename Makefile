@@ -6,6 +6,7 @@
 #   make colab-check    Colab-like runtime: Python 3.12, older torch, ipywidgets 7, project installed from git
 #   make student    write student versions of the notebooks (solutions removed, outputs cleared) to student/
 #   make bench      run the benchmarks and write their results files
+#   make pyodide    fetch the pinned Pyodide core for the live explorers into its cache (the book build does it too)
 # Each target creates .venv if missing and installs the pinned set from constraints.txt (colab-check builds its own).
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: help venv book test test-fast notebooks other-machine colab-check student bench lock clean
+.PHONY: help venv book test test-fast notebooks other-machine colab-check student bench pyodide lock clean
 
 help:
 	@sed -n '2,11p' Makefile
@@ -52,6 +53,9 @@ student: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+pyodide: $(STAMP)
+	$(PY) book/_ext/live_explorers.py
 
 lock: $(STAMP)
 	{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^inception'; } > constraints.new

@@ -50,6 +50,9 @@ class History:
         step_loss: per optimiser step, the objective on that batch.
         grad_norms: for each prefix in ``grad_norm_layers``, per step, the L2 norm of the gradient of all
             parameters whose name starts with that prefix (measured before the optimiser step).
+        main_grad_norms: with ``fit(..., main_loss_grad_norms=True)``, the same norms for the gradient of the
+            main head's loss alone: the control for auxiliary heads, whose own terms it leaves out (equal to
+            ``grad_norms`` for a model without them). Empty otherwise.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -59,6 +62,7 @@ class History:
     val_acc: list[float] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
     grad_norms: dict[str, list[float]] = field(default_factory=dict)
+    main_grad_norms: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -171,12 +175,32 @@ def _grad_norm(params: list[nn.Parameter]) -> float:
     return torch.cat(grads).norm().item() if grads else 0.0
 
 
+def _record_main_grad_norms(history: History, groups: dict[str, list[nn.Parameter]], outputs: object,
+                            targets: torch.Tensor, loss: torch.Tensor, label_smoothing: float,
+                            scaler: torch.amp.GradScaler | None) -> None:
+    """Append the gradient norm of the main head's loss alone, per prefix, to ``history.main_grad_norms``.
+
+    ``torch.autograd.grad`` with ``retain_graph=True`` leaves ``.grad`` untouched, so training is unchanged.
+    """
+    logits = main_logits(outputs)
+    main = loss if logits is outputs else inception_loss(logits, targets, label_smoothing=label_smoothing)
+    scale = 1.0
+    if scaler is not None:
+        scale = scaler.get_scale()
+        main = main * scale
+    every = [p for params in groups.values() for p in params]  # one backward pass for all prefixes
+    grads = iter(torch.autograd.grad(main, every, retain_graph=True, allow_unused=True))
+    for prefix, params in groups.items():
+        flat = [g.detach().float().flatten() for g in (next(grads) for _ in params) if g is not None]
+        history.main_grad_norms[prefix].append(torch.cat(flat).norm().item() / scale if flat else 0.0)
+
+
 def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
         optimizer: str | OptimizerFactory = "sgd", weight_decay: float = 0.0, aux_weight: float = 0.3,
         val_loader: DataLoader | None = None, device: str | torch.device | None = None,
         amp: bool | None = None, seed: int = 0, progress: bool = True,
         grad_norm_layers: Sequence[str] | None = None, max_steps: int | None = None,
-        label_smoothing: float = 0.0) -> FitResult:
+        label_smoothing: float = 0.0, main_loss_grad_norms: bool = False) -> FitResult:
     """Train ``model`` on ``train_loader`` with cross-entropy, auxiliary heads weighted by ``aux_weight``.
 
     One step: forward in train mode, ``inception_loss(outputs, target, aux_weight)`` (total = main +
@@ -214,6 +238,10 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
             ``(1 - eps) * one_hot + eps / K`` [Rethinking, §7: eps = 0.1]; 0 = plain cross-entropy. Passed to
             :func:`~inception_lab.losses.inception_loss`. The recorded ``train_main_loss`` and the validation loss
             stay the plain cross-entropy, so runs with and without smoothing compare on the same scale.
+        main_loss_grad_norms: also record, for the same prefixes, the gradient norm of the main head's loss
+            alone (``History.main_grad_norms``). With auxiliary heads the objective is main + 0.3 x aux1 + 0.3 x
+            aux2, so part of a larger gradient is there by construction; this is the control that leaves the
+            heads' terms out. Costs one extra partial backward pass per step for models with heads.
 
     Returns:
         ``FitResult(history, receipt)``.
@@ -239,6 +267,10 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
     device = _resolve_device(device)
     amp_dtype = _amp_dtype(amp, device)
     groups = _grad_norm_groups(model, grad_norm_layers or [])
+    if not isinstance(main_loss_grad_norms, bool):
+        raise ValueError(f"main_loss_grad_norms must be True or False, got {main_loss_grad_norms!r}.")
+    if main_loss_grad_norms and not groups:
+        raise ValueError("main_loss_grad_norms=True needs grad_norm_layers (the prefixes whose norms to record).")
 
     seed_everything(seed)  # dropout masks, and the shuffling of loaders without their own generator
     seed = effective_seed(seed)  # what seed_everything used (INCEPTION_LAB_SEED shifts it); the receipt records it
@@ -249,7 +281,8 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
     # float16 gradients can underflow; the scaler multiplies the loss up and the gradients back down.
     scaler = torch.amp.GradScaler("cuda") if amp_dtype is torch.float16 else None
 
-    history = History(grad_norms={prefix: [] for prefix in groups})
+    history = History(grad_norms={prefix: [] for prefix in groups},
+                      main_grad_norms={prefix: [] for prefix in groups} if main_loss_grad_norms else {})
     steps = examples = epochs_run = 0
     start = time.perf_counter()
     total = epochs * len(train_loader) if max_steps is None else min(max_steps, epochs * len(train_loader))
@@ -264,6 +297,8 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
                 outputs = model(images)
                 loss = inception_loss(outputs, targets, aux_weight=aux_weight, label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
+            if main_loss_grad_norms:
+                _record_main_grad_norms(history, groups, outputs, targets, loss, label_smoothing, scaler)
             if scaler is not None:
                 scaler.scale(loss).backward()
                 scaler.unscale_(opt)  # so that the recorded gradient norms are the true ones

@@ -20,4 +20,7 @@ args = parser.parse_args()
 config = yaml.safe_load((ROOT / "_config.yml").read_text())
 if args.execute:
     config.setdefault("execute", {})["execute_notebooks"] = "cache"
+# jupyter-book resolves local_extensions against the config file's folder; the printed config lives elsewhere.
+for name, path in config.get("sphinx", {}).get("local_extensions", {}).items():
+    config["sphinx"]["local_extensions"][name] = str((ROOT / path).resolve())
 yaml.safe_dump(config, sys.stdout, sort_keys=False)

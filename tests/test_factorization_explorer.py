@@ -11,8 +11,8 @@ import pytest  # noqa: E402
 
 from inception_lab.cost import factorization as fc  # noqa: E402
 from inception_lab.exercises import factorization as e4  # noqa: E402
-from inception_lab.widgets.factorization import (FactorizationExplorer, plot_sweep, plot_variants,  # noqa: E402
-                                                 variants_html)
+from inception_lab.widgets import table_html  # noqa: E402
+from inception_lab.widgets.factorization import FactorizationExplorer, plot_sweep, plot_variants  # noqa: E402
 
 
 def test_explorer_reads_out_what_the_compute_function_returns():
@@ -54,7 +54,7 @@ def test_static_twin_figures():
     fig = plot_sweep(fc.sweep_n())
     assert len(fig.axes[0].lines) == 3
     plt.close(fig)
-    assert variants_html(rows).count("<tr>") == 4
+    assert table_html(fc.explorer_view()["table"]).count("<tr>") == 4
 
 
 CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)

@@ -29,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "inception_lab"
 #: The formula layer: pure Python, importable (and used by the explorers) without torch.
 PURE_MODULES = ["inception_lab.checks", "inception_lab.shapes", "inception_lab.cost", "inception_lab.papers.rethinking",
-                "inception_lab.cost.factorization",
+                "inception_lab.cost.factorization", "inception_lab.cost.view", "inception_lab.cost.explorers",
                 "inception_lab.cost.inception", "inception_lab.papers.going_deeper",
                 "inception_lab.papers.batch_normalization"]
 

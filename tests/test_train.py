@@ -142,6 +142,31 @@ def test_grad_norms_are_recorded_per_step(loaders) -> None:
         quick_fit(make_model(), train_loader, grad_norm_layers=["stem"])
 
 
+def test_main_loss_grad_norms_leave_out_the_aux_terms_and_change_nothing_else(loaders) -> None:
+    train_loader, _ = loaders
+    options = dict(grad_norm_layers=["conv1", "fc"], aux_weight=0.3)
+    plain, _ = quick_fit(make_model(TinyAux), train_loader, **options)
+    control, _ = quick_fit(make_model(TinyAux), train_loader, main_loss_grad_norms=True, **options)
+    assert control.step_loss == plain.step_loss and control.grad_norms == plain.grad_norms  # training unchanged
+    assert plain.main_grad_norms == {}
+    # fc is reached by the main loss only, so both norms agree there; conv1 also gets the aux head's term.
+    assert control.main_grad_norms["fc"] == pytest.approx(control.grad_norms["fc"], rel=1e-5)
+    assert control.main_grad_norms["conv1"] != pytest.approx(control.grad_norms["conv1"], rel=1e-3)
+    # Step 0 by hand: the main head's cross-entropy alone, from the same weights and the same first batch.
+    model = make_model(TinyAux).train()
+    torch.manual_seed(0)
+    train_loader.generator.manual_seed(0)
+    images, targets = next(iter(train_loader))
+    torch.manual_seed(0)  # fit seeds everything before the first forward (dropout mask)
+    main = nn.functional.cross_entropy(model(images).logits, targets)
+    expected = torch.autograd.grad(main, [model.conv1.weight, model.conv1.bias])
+    assert control.main_grad_norms["conv1"][0] == pytest.approx(torch.cat([g.flatten() for g in expected]).norm().item(),
+                                                                rel=1e-5)
+    # Without auxiliary heads the main loss is the whole objective.
+    no_heads, _ = quick_fit(make_model(), train_loader, main_loss_grad_norms=True, grad_norm_layers=["conv1"])
+    assert no_heads.main_grad_norms["conv1"] == pytest.approx(no_heads.grad_norms["conv1"], rel=1e-6)
+
+
 def test_optimizer_factory(loaders) -> None:
     train_loader, _ = loaders
     _, receipt = quick_fit(make_model(), train_loader, optimizer=lambda params: torch.optim.RMSprop(params, lr=1e-3))
@@ -168,6 +193,8 @@ def test_progress_bar_writes_to_stderr(loaders, capsys) -> None:
     (dict(seed=-1), "seed"),
     (dict(grad_norm_layers="conv1"), "not a string"),
     (dict(device=3), "device must be"),
+    (dict(main_loss_grad_norms=True), "needs grad_norm_layers"),
+    (dict(main_loss_grad_norms="yes", grad_norm_layers=["conv1"]), "main_loss_grad_norms must be True or False"),
 ])
 def test_invalid_arguments(overrides, match, loaders) -> None:
     with pytest.raises(ValueError, match=match):

@@ -14,16 +14,18 @@ and for odd kernels :func:`chain_cost_same_grid` equals the shape walk's :func:`
 exactly (a test checks it, and the torch counter agrees).
 
 :func:`paper_savings` reproduces the paper's 28 %, 33 % and 11 % and the 25/9 from these chains;
-:func:`explore` and :func:`sweep_n` are the explorer's compute functions: plain numbers and labels, no torch.
+:func:`explore` and :func:`sweep_n` are the explorer's compute functions: plain numbers and labels, no torch;
+:func:`explorer_view` is the explorer's entry point (what the ipywidgets and the book's live explorer draw).
 Introduced in chapter 4 (``notebooks/04_factorization.ipynb``). Pure Python.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from inception_lab.checks import check_choice, check_positive_int
 from inception_lab.cost.core import Cost, conv2d_cost, total
+from inception_lab.cost.view import Control, bar_panel, check_settings, segment, table
 from inception_lab.shapes import Op, chain_label, conv, start_shape, walk
 
 #: Variants of an ``n x n`` window, in the order the book shows them.
@@ -217,6 +219,50 @@ def sweep_text(rows: Sequence[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+#: Defaults of the explorer: the paper's n = 7 on the 17x17 grid [Rethinking, Fig. 6], 192 channels in, out and in
+#: the middle.
+EXPLORER_DEFAULTS = dict(n=7, in_channels=192, out_channels=192, grid=17, mid_channels=192)
+#: The explorer's sliders: (name, label, minimum, maximum, step).
+EXPLORER_CONTROLS = tuple(
+    Control(name, label, EXPLORER_DEFAULTS[name], lo, hi, step) for name, label, lo, hi, step in (
+        ("n", "kernel n", 2, 9, 1), ("in_channels", "input ch", 8, 512, 8), ("out_channels", "output ch", 8, 512, 8),
+        ("grid", "grid H=W", 1, 64, 1), ("mid_channels", "middle ch", 8, 512, 8)))
+
+
+def explorer_view(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the chapter-4 explorer shows, as plain data: ``n x n`` against its factorizations.
+
+    Args:
+        settings: values of :data:`EXPLORER_CONTROLS` by name (the arguments of :func:`explore`); missing ones take
+            :data:`EXPLORER_DEFAULTS`.
+
+    Returns:
+        ``settings``, ``title``, ``rows`` (:func:`explore`), ``table`` (the read-out's cells), ``charts`` (bars of
+        parameters and MACs, one per variant, labelled with the saving against ``n x n``), ``legend`` and ``alt``.
+    """
+    v = check_settings(EXPLORER_CONTROLS, settings)
+    rows = explore(v["n"], v["in_channels"], v["out_channels"], v["grid"], v["mid_channels"])
+    series = {variant: i for i, variant in enumerate(VARIANTS)}
+
+    def bars(metric: str) -> list:
+        return [(f"{r['name']} ({r['layers']})", [segment(r["variant"], r["name"], series[r["variant"]], r[metric])],
+                 "" if r["variant"] == "square" else f"  (-{100 * r[f'{metric}_saving']:.1f} %)") for r in rows]
+
+    charts = [bar_panel("parameters", "K", 1e3, bars("params")), bar_panel("MACs", "M", 1e6, bars("macs"))]
+    cells = [[r["name"], r["layers"], str(r["weights_per_pair"]), f"{r['params']:,}", f"{r['macs']:,}",
+              f"{100 * r['macs_saving']:.1f} %"] for r in rows]
+    alt = (f"Bar charts of parameters and MACs covering a {v['n']}x{v['n']} window on a {v['grid']}x{v['grid']} grid "
+           f"({v['in_channels']} channels in, {v['mid_channels']} in the middle, {v['out_channels']} out): "
+           + "; ".join(f"{r['name']} ({r['layers']}) {r['params']:,} parameters, {r['macs']:,} MACs"
+                       + ("" if r["variant"] == "square" else f", {100 * r['macs_saving']:.1f} % of the MACs saved")
+                       for r in rows) + ".")
+    return dict(explorer="factorization", settings=v, title=f"n = {v['n']} on a {v['grid']}x{v['grid']} grid",
+                rows=rows, table=table(("variant", "layers", "weights / channel pair", "params", "MACs", "saved"),
+                                       cells),
+                charts=charts, legend=[{"series": series[r["variant"]], "label": r["name"]} for r in rows], alt=alt)
+
+
 __all__ = ["VARIANTS", "VARIANT_NAMES", "square_chain", "asymmetric_chain", "stack_depth", "stacked_chain",
            "chain_cost_same_grid", "weights_per_channel_pair", "receptive_field_size", "variant_chains", "saving",
-           "paper_savings", "paper_savings_params", "explore", "sweep_n", "sweep_text"]
+           "paper_savings", "paper_savings_params", "explore", "sweep_n", "sweep_text", "EXPLORER_DEFAULTS",
+           "EXPLORER_CONTROLS", "explorer_view"]

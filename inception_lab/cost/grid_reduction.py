@@ -15,6 +15,7 @@ Which operations does §5 count? "2d^2k^2 operations" for ``k -> 2k`` channels o
 ``d^2 * k * 2k``: the multiply-accumulates of a **1x1** convolution. With a ``n x n`` kernel every count is
 multiplied by ``n^2`` (a 3x3: ``18 d^2 k^2``); the ratios between the strategies do not change.
 
+:func:`explorer_view` is the chapter-5 explorer's entry point (what the ipywidgets and the book's live explorer draw).
 Pure Python: imports only :mod:`inception_lab.checks`, :mod:`inception_lab.shapes` and :mod:`inception_lab.cost`.
 Introduced in chapter 5 (``notebooks/05_grid_reduction.ipynb``).
 """
@@ -22,10 +23,11 @@ Introduced in chapter 5 (``notebooks/05_grid_reduction.ipynb``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from inception_lab.checks import check_choice, check_non_negative_int, check_number, check_positive_int
 from inception_lab.cost.core import chain_cost
+from inception_lab.cost.view import Control, bar_panel, check_settings, segment, table
 from inception_lab.shapes import BranchSpec, Node, Op, Parallel, conv, pool, start_shape, walk
 
 STRATEGIES = ("pool_first", "conv_first", "parallel")
@@ -219,6 +221,63 @@ def compare_strategies(size: int, in_channels: int, out_channels: int, *, split:
     return [dict(r.as_dict(), widths=widths if r.strategy == "parallel" else {}) for r in rows]
 
 
+#: Defaults of the explorer: Inception-v3's first grid reduction, Mixed_6a (35x35x288 -> 17x17x768), 3x3 kernels,
+#: max pooling; ``split=0.8`` puts 384 of the 480 new channels in the single 3x3/2 branch and 96 in the double one,
+#: as torchvision.
+MIXED_6A_SETTING = dict(size=35, in_channels=288, out_channels=768, split=0.8, pool="max", kernel=3)
+#: The explorer's controls: sliders for d, k, the output width and the split; choices of pooling and kernel.
+EXPLORER_CONTROLS = tuple(
+    Control(name, label, MIXED_6A_SETTING[name], lo, hi, step) for name, label, lo, hi, step in (
+        ("size", "grid d", 8, 72, 1), ("in_channels", "input k", 16, 1024, 16),
+        ("out_channels", "output ch", 32, 2048, 16), ("split", "split", 0.0, 1.0, 0.05))) + (
+    Control("pool", "pooling", MIXED_6A_SETTING["pool"], choices=POOLS),
+    Control("kernel", "conv kernel", MIXED_6A_SETTING["kernel"], choices=CONV_KERNELS))
+
+
+def explorer_view(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the chapter-5 explorer shows, as plain data: pool first vs conv first vs the parallel module.
+
+    Args:
+        settings: values of :data:`EXPLORER_CONTROLS` by name; missing ones take :data:`MIXED_6A_SETTING`.
+
+    Returns:
+        ``settings``, ``title``, ``rows`` (:func:`compare_strategies`), ``table``, ``charts`` (parameters, MACs and
+        the narrowest representation, with the output's size as a reference line), ``legend`` and ``alt``; or, for
+        a setting that cannot be built (too few output channels), ``error`` (why) and empty ``rows`` and
+        ``charts``. A value outside the controls' ranges raises a ``ValueError``.
+    """
+    v = check_settings(EXPLORER_CONTROLS, settings)
+    view: dict[str, Any] = dict(explorer="grid-reduction", settings=v,
+                                title=f"{v['size']}x{v['size']}x{v['in_channels']} -> {v['out_channels']} channels, "
+                                      f"{v['kernel']}x{v['kernel']} kernels, {v['pool']} pooling")
+    try:
+        rows = compare_strategies(v["size"], v["in_channels"], v["out_channels"], split=v["split"],
+                                  kernel=v["kernel"], pool_kind=v["pool"])
+    except ValueError as err:
+        return dict(view, error=f"Cannot build this setting: {err}", rows=[], table=None, charts=[], legend=[],
+                    alt="")
+    base = rows[0]["macs"]
+    series = {"pool_first": 2, "conv_first": 0, "parallel": 3}  # the book's colours (view palette) of each strategy
+    c, h, w = rows[0]["output"]
+    charts = [bar_panel(name, suffix, scale,
+                        [(r["label"], [segment(r["strategy"], r["label"], series[r["strategy"]], r[key])], "")
+                         for r in rows],
+                        decimals=2, marker=("output size", c * h * w) if key == "narrowest_numel" else None)
+              for key, name, scale, suffix in (("params", "parameters", 1e6, "M"), ("macs", "MACs", 1e6, "M"),
+                                               ("narrowest_numel", "narrowest representation", 1e3, "K"))]
+    cells = [[r["label"], f"{r['params']:,}", f"{r['macs']:,}", f"{r['macs'] / base:.2f}x",
+              "x".join(map(str, r["after_first"])), f"{r['narrowest_numel']:,}"] for r in rows]
+    alt = ("Bar charts of parameters, MACs and the narrowest representation of each grid-reduction strategy: "
+           + "; ".join(f"{r['label']} {r['params']:,} parameters, {r['macs']:,} MACs, narrowest "
+                       f"{r['narrowest_numel']:,} values" for r in rows)
+           + f"; the output holds {c * h * w:,} values ({c}x{h}x{w}).")
+    return dict(view, rows=rows, table=table(("strategy", "params", "MACs", "vs pool first", "after 1st op",
+                                              "narrowest"), cells),
+                charts=charts, legend=[{"series": series[r["strategy"]], "label": r["label"]} for r in rows],
+                alt=alt)
+
+
 __all__ = ["STRATEGIES", "STRATEGY_LABELS", "POOLS", "PADDINGS", "CONV_KERNELS", "INCEPTION_V3_REDUCTIONS",
            "MIXED_6A", "pool_first_spec", "conv_first_spec", "parallel_spec", "ReductionCost", "strategy_cost",
-           "section5_costs", "paper_formulas", "fig9_ratio", "split_widths", "compare_strategies"]
+           "section5_costs", "paper_formulas", "fig9_ratio", "split_widths", "compare_strategies", "MIXED_6A_SETTING",
+           "EXPLORER_CONTROLS", "explorer_view"]

@@ -1,8 +1,9 @@
 """The chapter-4 explorer: an ``n x n`` convolution vs ``1 x n + n x 1`` vs a stack of 3x3 [Rethinking, §3].
 
-Thin ipywidgets wiring over :func:`inception_lab.cost.factorization.explore` (pure, tested without a kernel). Sliders
-for ``n``, the input and output channels, the grid and the middle width of the factorized pair; live bars of
-parameters and MACs with the saving in %; a "measure" button that times the variants on the current device with
+Thin ipywidgets wiring over :func:`inception_lab.cost.factorization.explorer_view`, the explorer's one entry point
+(pure, tested without a kernel; the book's live explorer draws the same view in the browser). Sliders for ``n``, the
+input and output channels, the grid and the middle width of the factorized pair; bars of parameters and MACs with
+the saving in %; a "measure" button that times the variants on the current device with
 :func:`inception_lab.timing.time_modules`. Static twin for the book: :func:`plot_variants` with the defaults and
 :func:`plot_sweep` over n = 2 ... 9 (with :func:`~inception_lab.cost.factorization.sweep_text`).
 """
@@ -10,34 +11,21 @@ parameters and MACs with the saving in %; a "measure" button that times the vari
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from typing import Any, Sequence
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from inception_lab.cost.factorization import explore
-from inception_lab.widgets import Explorer
+from inception_lab.cost.factorization import EXPLORER_CONTROLS, EXPLORER_DEFAULTS, explorer_view
+from inception_lab.cost.view import check_settings
+from inception_lab.widgets import Explorer, plot_view, table_html
 
 #: Defaults: the paper's n = 7 on the 17x17 grid [Rethinking, Fig. 6] with 192 channels in, out and in the middle.
-DEFAULTS = dict(n=7, in_channels=192, out_channels=192, grid=17, mid_channels=192)
-_RANGES = dict(n=(2, 9, 1), in_channels=(8, 512, 8), out_channels=(8, 512, 8), grid=(1, 64, 1),
-               mid_channels=(8, 512, 8))
-_LABELS = dict(n="kernel n", in_channels="input ch", out_channels="output ch", grid="grid H=W",
-               mid_channels="middle ch")
+DEFAULTS = EXPLORER_DEFAULTS
 #: One colour per variant (Okabe-Ito): n x n, 1 x n + n x 1, stack of 3x3.
 COLOURS = {"square": "#E69F00", "asymmetric": "#56B4E9", "stacked": "#009E73"}
-
-
-def variants_html(rows: Sequence[dict]) -> str:
-    """The rows of :func:`~inception_lab.cost.factorization.explore` as an HTML table (the live read-out)."""
-    head = "".join(f"<th>{h}</th>" for h in ("variant", "layers", "weights / channel pair", "params", "MACs",
-                                                "saved"))
-    body = "".join(f"<tr><td>{html.escape(str(r['name']))}</td><td>{html.escape(str(r['layers']))}</td>"
-                   f"<td>{r['weights_per_pair']}</td><td>{r['params']:,}</td><td>{r['macs']:,}</td>"
-                   f"<td>{100 * r['macs_saving']:.1f} %</td></tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def plot_variants(rows: Sequence[dict], title: str | None = None) -> Figure:
@@ -87,27 +75,24 @@ class FactorizationExplorer(Explorer):
     """Sliders for n, channels, grid and middle width; bars and a table of the variants' cost; a measure button.
 
     Attributes:
-        sliders: name -> ``IntSlider`` (the arguments of :func:`~inception_lab.cost.factorization.explore`).
+        sliders: name -> ``IntSlider`` (the arguments of :func:`~inception_lab.cost.factorization.explore`; names and
+            ranges: :data:`~inception_lab.cost.factorization.EXPLORER_CONTROLS`).
         table: ``HTML`` read-out with every variant's layers, weights per channel pair, params, MACs, saving.
-        plot: ``Output`` with the bars (:func:`plot_variants`); ``figure`` is the figure shown.
+        plot: ``Output`` with the bars (:func:`~inception_lab.widgets.plot_view`); ``figure`` is the figure shown.
         measure_button, measured: the "measure" button and the ``HTML`` it writes the timing to.
-        rows: the current rows (plain data), ``timings`` the last measurement (or ``None``).
+        view: the plain data shown now (:func:`~inception_lab.cost.factorization.explorer_view`); ``rows`` its
+            variants; ``timings`` the last measurement (or ``None``).
         device: where the measurement runs (``"cpu"``, ``"cuda"``, ...).
     """
 
     def __init__(self, device: str = "cpu", **defaults: int) -> None:
-        unknown = set(defaults) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown explorer setting(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}.")
-        values = {**DEFAULTS, **defaults}
+        values = check_settings(EXPLORER_CONTROLS, defaults)
         self.sliders: dict[str, W.IntSlider] = {}
-        for name, (lo, hi, step) in _RANGES.items():
-            if not lo <= values[name] <= hi:
-                raise ValueError(f"{name}={values[name]} is outside the explorer's range {lo}..{hi}.")
-            self.sliders[name] = W.IntSlider(value=values[name], min=lo, max=hi, step=step,
-                                             description=_LABELS[name], continuous_update=False,
-                                             style={"description_width": "80px"})
-            self.sliders[name].observe(self._on_change, names="value")
+        for c in EXPLORER_CONTROLS:
+            self.sliders[c.name] = W.IntSlider(value=values[c.name], min=c.minimum, max=c.maximum, step=c.step,
+                                               description=c.label, continuous_update=False,
+                                               style={"description_width": "80px"})
+            self.sliders[c.name].observe(self._on_change, names="value")
         self.device = device
         self.table, self.plot, self.measured = W.HTML(), W.Output(), W.HTML()
         self.measure_button = W.Button(description="measure on " + device, tooltip="time the variants (a few s)")
@@ -115,9 +100,14 @@ class FactorizationExplorer(Explorer):
         self.widget = W.VBox([W.HBox([W.VBox(list(self.sliders.values())[:3]),
                                       W.VBox(list(self.sliders.values())[3:])]),
                               self.table, self.plot, W.HBox([self.measure_button, self.measured])])
-        self.rows: list[dict] = []
+        self.view: dict[str, Any] = {}
         self.timings = None
         self.update()
+
+    @property
+    def rows(self) -> list[dict]:
+        """The variants shown now (plain data, :func:`~inception_lab.cost.factorization.explore`)."""
+        return self.view["rows"]
 
     def values(self) -> dict[str, int]:
         """Current slider values."""
@@ -125,13 +115,12 @@ class FactorizationExplorer(Explorer):
 
     def update(self) -> None:
         """Recompute the costs and redraw the read-outs."""
-        v = self.values()
-        self.rows = explore(v["n"], v["in_channels"], v["out_channels"], v["grid"], v["mid_channels"])
-        self.table.value = variants_html(self.rows)
+        self.view = explorer_view(self.values())
+        self.table.value = table_html(self.view["table"])
         self.measured.value = ""
         with self.plot:
             self.plot.clear_output(wait=True)
-            self.figure = plot_variants(self.rows, title=f"n = {v['n']} on a {v['grid']}x{v['grid']} grid")
+            self.figure = plot_view(self.view)
             display(self.figure)
             plt.close(self.figure)
 

@@ -1,28 +1,24 @@
 """The chapter-5 explorer: pool first vs conv first vs the parallel module [Rethinking, §5, Figs. 9-10].
 
-Thin ipywidgets wiring over :func:`inception_lab.cost.grid_reduction.compare_strategies` (pure, torch-free); the
-table (:func:`comparison_text`) and the bar chart (:func:`plot_strategies`) with the defaults are its static twin.
+Thin ipywidgets wiring over :func:`inception_lab.cost.grid_reduction.explorer_view`, the explorer's one entry point
+(pure, torch-free; the book's live explorer draws the same view in the browser); the table
+(:func:`comparison_text`) and the bar chart (:func:`plot_strategies`) with the defaults are its static twin.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from typing import Any, Sequence
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from inception_lab.cost.grid_reduction import CONV_KERNELS, POOLS, compare_strategies
-from inception_lab.widgets import Explorer
+from inception_lab.cost.grid_reduction import EXPLORER_CONTROLS, MIXED_6A_SETTING, explorer_view
+from inception_lab.cost.view import check_settings
+from inception_lab.widgets import Explorer, plot_view, table_html
 
-#: Defaults: Inception-v3's first grid reduction, Mixed_6a (35x35x288 -> 17x17x768), 3x3 kernels, max pooling;
-#: ``split=0.8`` puts 384 of the 480 new channels in the single 3x3/2 branch and 96 in the double one, as torchvision.
-MIXED_6A_SETTING = dict(size=35, in_channels=288, out_channels=768, split=0.8, pool="max", kernel=3)
-
-_RANGES = dict(size=(8, 72, 1), in_channels=(16, 1024, 16), out_channels=(32, 2048, 16))
-_LABELS = dict(size="grid d", in_channels="input k", out_channels="output ch", split="split")
 #: Bar colours per strategy (Okabe-Ito, as the diagrams).
 COLOURS = {"pool_first": "#009E73", "conv_first": "#E69F00", "parallel": "#CC79A7"}
 PANELS = (("params", "parameters", 1e6, "M"), ("macs", "MACs", 1e6, "M"),
@@ -39,18 +35,6 @@ def comparison_text(rows: Sequence[dict]) -> str:
         lines.append(f"{r['label']:<20} {r['params']:>11,} {r['macs']:>15,} {r['macs'] / base:>12.2f}x "
                      f"{f'{c}x{h}x{w}':>14} {r['narrowest_numel']:>10,}")
     return "\n".join(lines)
-
-
-def comparison_html(rows: Sequence[dict]) -> str:
-    """The same table in HTML (what the live explorer shows)."""
-    head = "".join(f"<th>{h}</th>" for h in ("strategy", "params", "MACs", "vs pool first", "after 1st op",
-                                             "narrowest"))
-    base = rows[0]["macs"]
-    body = "".join(
-        f"<tr><td>{html.escape(str(r['label']))}</td><td>{r['params']:,}</td><td>{r['macs']:,}</td>"
-        f"<td>{r['macs'] / base:.2f}x</td><td>{'x'.join(map(str, r['after_first']))}</td>"
-        f"<td>{r['narrowest_numel']:,}</td></tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def plot_strategies(rows: Sequence[dict], title: str | None = None) -> Figure:
@@ -84,62 +68,63 @@ class GridReductionExplorer(Explorer):
     """Sliders for d, k, the output width and the split between branches; toggles for the pooling and the kernel.
 
     Attributes:
-        sliders: ``size``, ``in_channels``, ``out_channels`` (``IntSlider``) and ``split`` (``FloatSlider``).
+        sliders: ``size``, ``in_channels``, ``out_channels`` (``IntSlider``) and ``split`` (``FloatSlider``); names
+            and ranges: :data:`~inception_lab.cost.grid_reduction.EXPLORER_CONTROLS`.
         pool: ``ToggleButtons`` (max / avg); kernel: ``ToggleButtons`` (1 / 3) for pool first and conv first.
         table: ``HTML`` read-out; plot: ``Output`` with the bars; message: ``HTML`` for settings that cannot be built.
-        rows: the plain-data rows of :func:`~inception_lab.cost.grid_reduction.compare_strategies` now shown.
+        view: the plain data shown now (:func:`~inception_lab.cost.grid_reduction.explorer_view`); ``rows`` its
+            strategies (those of :func:`~inception_lab.cost.grid_reduction.compare_strategies`; empty when the
+            setting cannot be built).
         figure: the matplotlib figure now shown.
     """
 
     def __init__(self, size: int = 35, in_channels: int = 288, out_channels: int = 768, split: float = 0.8,
                  pool: str = "max", kernel: int = 3) -> None:
-        values = dict(size=size, in_channels=in_channels, out_channels=out_channels)
+        values = check_settings(EXPLORER_CONTROLS, dict(size=size, in_channels=in_channels, out_channels=out_channels,
+                                                        split=split, pool=pool, kernel=kernel))
         self.sliders: dict[str, W.Widget] = {}
-        for name, (lo, hi, step) in _RANGES.items():
-            if not lo <= values[name] <= hi:
-                raise ValueError(f"{name}={values[name]} is outside the explorer's range {lo}..{hi}.")
-            self.sliders[name] = W.IntSlider(value=values[name], min=lo, max=hi, step=step, description=_LABELS[name],
-                                             continuous_update=False, style={"description_width": "80px"})
-        if not 0.0 <= split <= 1.0:
-            raise ValueError(f"split={split} must lie in [0, 1] (the share of new channels in the single 3x3/2 branch).")
-        self.sliders["split"] = W.FloatSlider(value=split, min=0.0, max=1.0, step=0.05, description="split",
-                                              continuous_update=False, style={"description_width": "80px"})
-        if pool not in POOLS or kernel not in CONV_KERNELS:
-            raise ValueError(f"pool must be one of {POOLS} and kernel one of {CONV_KERNELS}; got {pool!r}, {kernel!r}.")
-        self.pool = W.ToggleButtons(options=list(POOLS), value=pool, description="pooling")
-        self.kernel = W.ToggleButtons(options=list(CONV_KERNELS), value=kernel, description="conv kernel")
+        toggles: dict[str, W.ToggleButtons] = {}
+        for c in EXPLORER_CONTROLS:
+            if c.kind == "choice":
+                toggles[c.name] = W.ToggleButtons(options=list(c.choices), value=values[c.name], description=c.label)
+                continue
+            slider = W.IntSlider if c.kind == "int" else W.FloatSlider
+            self.sliders[c.name] = slider(value=values[c.name], min=c.minimum, max=c.maximum, step=c.step,
+                                          description=c.label, continuous_update=False,
+                                          style={"description_width": "80px"})
+        self.pool, self.kernel = toggles["pool"], toggles["kernel"]
         self.table, self.message, self.plot = W.HTML(), W.HTML(), W.Output()
         for control in (*self.sliders.values(), self.pool, self.kernel):
             control.observe(self._on_change, names="value")
         self.widget = W.VBox([W.HBox([W.VBox(list(self.sliders.values())), W.VBox([self.pool, self.kernel])]),
                               self.message, self.table, self.plot])
-        self.rows: list[dict] = []
+        self.view: dict[str, Any] = {}
         self.figure: Figure | None = None
         self.update()
 
+    @property
+    def rows(self) -> list[dict]:
+        """The strategies shown now (plain data; empty when the setting cannot be built)."""
+        return self.view["rows"]
+
     def values(self) -> dict[str, object]:
-        """Current settings, as keyword arguments of :func:`~inception_lab.cost.grid_reduction.compare_strategies`."""
-        out = {name: s.value for name, s in self.sliders.items()}
-        return dict(out, pool_kind=self.pool.value, kernel=self.kernel.value)
+        """Current settings, by the names of :data:`~inception_lab.cost.grid_reduction.EXPLORER_CONTROLS`."""
+        return dict({name: s.value for name, s in self.sliders.items()}, pool=self.pool.value, kernel=self.kernel.value)
 
     def update(self) -> None:
-        """Recompute and redraw; a setting that cannot be built shows why instead of the old numbers."""
-        v = self.values()
-        try:
-            self.rows = compare_strategies(v["size"], v["in_channels"], v["out_channels"], split=v["split"],
-                                           kernel=v["kernel"], pool_kind=v["pool_kind"])
-        except ValueError as err:
-            self.rows = []
-            self.message.value = f"<b>Cannot build this setting:</b> {html.escape(str(err))}"
+        """Recompute the view and redraw from it; a setting that cannot be built shows why instead of numbers."""
+        self.view = explorer_view(self.values())
+        if self.view.get("error"):
+            self.message.value = f"<b>{html.escape(self.view['error'])}</b>"
             self.table.value = ""
             with self.plot:
                 self.plot.clear_output()
             return
         self.message.value = ""
-        self.table.value = comparison_html(self.rows)
+        self.table.value = table_html(self.view["table"])
         with self.plot:
             self.plot.clear_output(wait=True)
-            self.figure = plot_strategies(self.rows)
+            self.figure = plot_view(self.view)
             display(self.figure)
             plt.close(self.figure)
 
@@ -147,4 +132,4 @@ class GridReductionExplorer(Explorer):
         self.update()
 
 
-__all__ = ["MIXED_6A_SETTING", "comparison_text", "comparison_html", "plot_strategies", "GridReductionExplorer"]
+__all__ = ["MIXED_6A_SETTING", "comparison_text", "plot_strategies", "GridReductionExplorer"]
