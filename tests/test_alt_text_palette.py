@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import pathlib
 import sys
 
 import matplotlib
@@ -152,7 +153,46 @@ def test_feature_map_selection_describes_the_selection():
     fig = plot_feature_map_selection(torch.zeros(3, 32, 32), maps, "inception3a", "branch2", 1, label="1x1 -> 3x3")
     text = notebook.alt_text(fig)
     assert text.startswith("Feature maps of inception3a / 1x1 -> 3x3: the 32 x 32 input image, channel 1 enlarged")
-    assert "4 x 4 heat map (max 2.50)" in text and "2 of the 6 channels respond" in text
+    assert "channel 1 enlarged (4 x 4 heat map, max 2.50)" in text and "2 of the 6 channels respond" in text
     framed = {_hex(ax.spines["top"].get_edgecolor()) for ax in fig.axes if ax.spines["top"].get_visible()
               and ax.images and not ax.get_title()}
     assert framed == {palette.OKABE_ITO["vermillion"]}
+
+
+# --- every figure a chapter shows carries its text --------------------------------------------------------------
+
+NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+#: Figure cells still shown with plt.show(), by (notebook, text of the cell): their drawing functions live in
+#: files changed on another branch (inception_lab/widgets/factorization.py, widgets/grid_reduction.py), which
+#: will attach the text; then these cells switch to `show` and leave this list.
+PENDING = {("04_factorization.ipynb", "plot_variants(fc.explore()"), ("05_grid_reduction.ipynb", "plot_strategies(rows")}
+
+
+def _figure_cells(path):
+    for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        if cell["cell_type"] == "code":
+            yield index, "".join(cell["source"]), cell.get("outputs", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_of_the_notebook_has_alt_text(path):
+    pending = [text for name, text in PENDING if name == path.name]
+    missing, no_show = [], []
+    for index, source, outputs in _figure_cells(path):
+        if any(text in source for text in pending):
+            continue
+        if "plt.show()" in source:
+            no_show.append(index)
+        for output in outputs:
+            if "image/png" in output.get("data", {}) and not output.get("metadata", {}).get("image/png", {}).get("alt"):
+                missing.append(index)
+    assert no_show == [], f"cells {no_show} use plt.show(): show figures with inception_lab.notebook.show"
+    assert missing == [], f"cells {missing} hold a figure without alternative text"
+
+
+def test_pending_figure_cells_still_exist():
+    """Each pending entry names a real cell (so the list shrinks when it is fixed, instead of going stale)."""
+    for name, text in PENDING:
+        cells = [s for _, s, _ in _figure_cells(NOTEBOOKS[0].parent / name)]
+        assert sum(text in s and "plt.show()" in s for s in cells) == 1, (name, text)

@@ -192,8 +192,8 @@ def plot_feature_map_selection(image: torch.Tensor, maps: LayerMaps, layer: str,
         fig.suptitle(title, y=1.02)
     responding = int((stack.reshape(n, -1).max(1) > 0).sum())
     return set_alt_text(fig, f"Feature maps of {layer} / {label}{' (' + title + ')' if title else ''}: the "
-                             f"{image.shape[-2]} x {image.shape[-1]} input image, channel {channel} enlarged as a "
-                             f"{stack.shape[1]} x {stack.shape[2]} heat map (max {float(stack[channel].max()):.2f}), "
+                             f"{image.shape[-2]} x {image.shape[-1]} input image, channel {channel} enlarged ("
+                             f"{stack.shape[1]} x {stack.shape[2]} heat map, max {float(stack[channel].max()):.2f}), "
                              f"and all {n} channels as small tiles on a common scale, channel {channel} framed; "
                              f"{responding} of the {n} channels respond somewhere on this image.")
 
