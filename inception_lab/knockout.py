@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader
 
 from inception_lab.features import multi_branch
 from inception_lab.layers import MultiBranch
+from inception_lab.notebook import set_alt_text
 
 
 def branch_slices(module: MultiBranch) -> dict[str, slice]:
@@ -247,14 +248,16 @@ def plot_knockout(result: KnockoutResult, ax: Any = None, *, vmax: float | None 
     """Heat map of the accuracy drops: one row per module (forward order), one column per branch position.
 
     Each cell shows the drop in accuracy points and, small, the branch's label; blank cells are branches a
-    module does not have. Returns the matplotlib ``Axes``.
+    module does not have. A new figure (``ax`` None) gets :func:`describe_knockout` as its alternative text.
+    Returns the matplotlib ``Axes``.
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
     drops = np.array([[np.nan if d is None else 100 * d for d in row] for row in result.matrix()], dtype=float)
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.9 * result.max_branches + 1.5, 0.45 * len(result.modules) + 1.2))
+        fig, ax = plt.subplots(figsize=(1.9 * result.max_branches + 1.5, 0.45 * len(result.modules) + 1.2))
+        set_alt_text(fig, describe_knockout(result))
     top = vmax if vmax is not None else max(1.0, float(np.nanmax(drops)))
     image = ax.imshow(np.ma.masked_invalid(drops), cmap="Reds", vmin=0.0, vmax=top, aspect="auto")
     ax.set_yticks(range(len(result.modules)), result.modules, fontsize=8)
@@ -271,3 +274,14 @@ def plot_knockout(result: KnockoutResult, ax: Any = None, *, vmax: float | None 
                         color=colour)
     ax.figure.colorbar(image, ax=ax, label="accuracy drop [points]", shrink=0.8)
     return ax
+
+
+def describe_knockout(result: KnockoutResult, largest: int = 3) -> str:
+    """Alternative text for :func:`plot_knockout`: the grid's size, the largest drops and how many barely matter."""
+    ranked = result.ranked()
+    top = "; ".join(f"{m} {result.labels[m][b]} ({100 * d:.1f} points)" for m, b, d in ranked[:largest])
+    small = sum(1 for *_, d in ranked if round(100 * d, 1) <= 1.0)
+    return (f"Heat map of the accuracy {result.model} loses when one branch is zeroed (baseline "
+            f"{100 * result.baseline:.1f} % on {result.examples} test images): one row per module "
+            f"({', '.join(result.modules)}), one column per branch, darker red for a larger drop. Largest drops: "
+            f"{top}. {small} of the {len(ranked)} knock-outs cost 1 point or less.")

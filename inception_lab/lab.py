@@ -34,6 +34,8 @@ from inception_lab.budget import LAB_PRESETS, available_presets, build_lab_model
 from inception_lab.checks import check_choice, check_non_negative_int, check_positive_int
 from inception_lab.losses import main_logits
 from inception_lab.models import PRESETS
+from inception_lab.notebook import set_alt_text
+from inception_lab.palette import series_colour
 from inception_lab.runtime import describe_device, pick_device, seed_everything
 
 DATASETS = ("shapes", "cifar10")
@@ -410,7 +412,8 @@ def plot_lab_results(results: LabResults, time_key: str = "cpu_time_s", axes: An
 
     Args:
         time_key: ``"cpu_time_s"`` (the process's CPU time: robust on a shared machine) or ``"wall_time_s"``.
-        axes: three matplotlib ``Axes`` (default: a new 1 x 3 figure).
+        axes: three matplotlib ``Axes`` (default: a new 1 x 3 figure, with :func:`describe_lab_results` as its
+            alternative text).
 
     Returns:
         The three ``Axes``.
@@ -419,7 +422,8 @@ def plot_lab_results(results: LabResults, time_key: str = "cpu_time_s", axes: An
 
     check_choice("time_key", time_key, ("cpu_time_s", "wall_time_s"))
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+        set_alt_text(fig, describe_lab_results(results, time_key))
     xlabels = {"params": "parameters", "macs": "MACs per 32x32 image",
                time_key: f"training time per run [s, {'CPU' if time_key == 'cpu_time_s' else 'wall'}]"}
     for colour, name in enumerate(results.presets):
@@ -428,12 +432,24 @@ def plot_lab_results(results: LabResults, time_key: str = "cpu_time_s", axes: An
         mean = statistics.fmean(accs)
         for ax, key in zip(axes, xlabels):
             xs = [getattr(r, key) for r in runs]
-            ax.scatter(xs, accs, color=f"C{colour}", alpha=0.45, s=18)
+            ax.scatter(xs, accs, color=series_colour(colour), alpha=0.45, s=18)
             ax.errorbar([statistics.fmean(xs)], [mean], yerr=[[mean - min(accs)], [max(accs) - mean]],
-                        color=f"C{colour}", marker="o", markersize=8, capsize=4, label=name)
+                        color=series_colour(colour), marker="o", markersize=8, capsize=4, label=name)
     for ax, label in zip(axes, xlabels.values()):
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("final test accuracy [%]")
     axes[0].legend(fontsize=8)
     return axes
+
+
+def describe_lab_results(results: LabResults, time_key: str = "cpu_time_s") -> str:
+    """Alternative text for :func:`plot_lab_results`: each preset's accuracy over its seeds and its costs."""
+    check_choice("time_key", time_key, ("cpu_time_s", "wall_time_s"))
+    parts = [f"{s.preset}: mean {100 * s.mean_acc:.1f} % (seeds {100 * s.min_acc:.1f} to {100 * s.max_acc:.1f} %), "
+             f"{s.params:,} parameters, {s.macs:,} MACs, "
+             f"{s.mean_cpu_time_s if time_key == 'cpu_time_s' else s.mean_wall_time_s:.0f} s" for s in results.summary()]
+    return (f"Three scatter charts sharing one axis, final test accuracy, against parameters, MACs per image and "
+            f"training time ({'CPU' if time_key == 'cpu_time_s' else 'wall'}); one colour per preset, one small "
+            f"dot per seed ({len(results.seeds)} seeds) and the mean with a bar over the seeds' range. "
+            + "; ".join(parts) + ".")

@@ -69,7 +69,8 @@ def describe_branches(branch_maps: Mapping[str, Any], channels: int = 4,
     for name, maps in branch_maps.items():
         arr = _feature_stack(maps)
         label = (titles or {}).get(name, name).replace("\n", " ")
-        parts.append(f"{label} ({arr.shape[0]} channels of {arr.shape[1]} x {arr.shape[2]})")
+        parts.append(f"{label} ({arr.shape[0]} channel{'s' if arr.shape[0] != 1 else ''} of {arr.shape[1]} x "
+                     f"{arr.shape[2]})")
     return (f"Feature maps of {len(parts)} branches side by side, one column per branch, the first "
             f"{channels} channel{'s' if channels > 1 else ''} of each as heat maps (bright = strong): "
             + "; ".join(parts) + ".")

@@ -21,6 +21,8 @@ import torch
 from torch import nn
 
 from inception_lab.checks import check_positive_int
+from inception_lab.notebook import set_alt_text
+from inception_lab.palette import OKABE_ITO
 from inception_lab.shapes import Node, ReceptiveField, start_shape, walk
 from inception_lab.walk import to_spec
 
@@ -107,6 +109,8 @@ def plot_gradient_maps(maps: dict[str, GradientMap], boxes: dict[str, Sequence[f
                        panel_size: float = 2.4, crop: int | None = None):
     """Gradient maps side by side, each with its exact window drawn as a rectangle (``boxes``: name -> box).
 
+    The figure carries :func:`describe_gradient_maps` as its alternative text.
+
     Args:
         crop: show only ``crop`` pixels around each map's output position (default: the whole input).
     """
@@ -126,9 +130,28 @@ def plot_gradient_maps(maps: dict[str, GradientMap], boxes: dict[str, Sequence[f
         if boxes and name in boxes:
             top, bottom, left, right = boxes[name]
             ax.add_patch(Rectangle((left - 0.5 - offset[1], top - 0.5 - offset[0]), right - left + 1,
-                                   bottom - top + 1, fill=False, edgecolor="#56B4E9", linewidth=1.5))
+                                   bottom - top + 1, fill=False, edgecolor=OKABE_ITO["sky blue"], linewidth=1.5))
         h, w = gmap.size
         ax.set_title(f"{name}\nnon-zero: {h}x{w}", fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, describe_gradient_maps(maps, boxes, crop))
+
+
+def describe_gradient_maps(maps: dict[str, GradientMap], boxes: dict[str, Sequence[float]] | None = None,
+                           crop: int | None = None) -> str:
+    """Alternative text for :func:`plot_gradient_maps`: each map's non-zero area and whether it fills its window."""
+    parts = []
+    for name, gmap in maps.items():
+        h, w = gmap.size
+        part = f"{name}: non-zero gradient on {h} x {w} pixels"
+        if boxes and name in boxes:
+            top, bottom, left, right = boxes[name]
+            window = f"{int(bottom - top + 1)} x {int(right - left + 1)}"
+            part += (", exactly the computed window" if gmap.box is not None and tuple(gmap.box) == tuple(boxes[name])
+                     else f", the computed window is {window}")
+        parts.append(part)
+    view = f"a {crop} x {crop} crop around the output position" if crop is not None else "the whole input"
+    return (f"{len(parts)} heat maps side by side of the input-gradient magnitude of one output position "
+            f"({view}; bright = large), each with its computed receptive-field window outlined: "
+            + "; ".join(parts) + ".")

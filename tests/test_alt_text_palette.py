@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import pathlib
 import sys
 
 import matplotlib
@@ -85,3 +86,113 @@ def test_build_hook_maps_output_metadata_to_image_names(tmp_path):
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
     assert figure_alt.notebook_alt_texts(path) == {hashlib.sha256(png).hexdigest(): "A chart."}
+
+
+def _hex(colour) -> str:
+    return matplotlib.colors.to_hex(colour).upper()
+
+
+def test_knockout_heat_map_describes_its_largest_drops():
+    from test_knockout import _result
+
+    from inception_lab import knockout
+
+    ax = knockout.plot_knockout(_result())
+    text = notebook.alt_text(ax.figure)
+    assert text == knockout.describe_knockout(_result())
+    assert "toy" in text and "baseline 90.0 % on 100 test images" in text and "(m1, m2)" in text
+    # drops: m1/a 40, m2/a 20, m1/b 2, m2/b 1, m1/c -1 points; largest three in order, two at 1 point or less
+    assert "Largest drops: m1 1x1 (40.0 points); m2 1x1 (20.0 points); m1 3x3 (2.0 points)." in text
+    assert "2 of the 5 knock-outs cost 1 point or less" in text
+
+
+def test_lab_chart_describes_each_preset_and_uses_the_palette():
+    from test_lab import _results
+
+    from inception_lab import lab
+
+    results = _results({"a": [0.80, 0.90, 0.85], "b": [0.50, 0.55, 0.52]})
+    axes = lab.plot_lab_results(results)
+    text = notebook.alt_text(axes[0].figure)
+    assert "a: mean 85.0 % (seeds 80.0 to 90.0 %)" in text and "b: mean 52.3 % (seeds 50.0 to 55.0 %)" in text
+    assert "3 seeds" in text and "(CPU)" in text
+    colours = {_hex(c) for ax in axes for coll in ax.collections for c in coll.get_facecolors()}
+    assert colours == {_hex(palette.series_colour(0)), _hex(palette.series_colour(1))}
+    with pytest.raises(ValueError, match="time_key"):
+        lab.describe_lab_results(results, "gpu_time_s")
+
+
+def test_gradient_maps_say_their_sizes_and_whether_they_fill_the_window():
+    import torch
+    from torch import nn
+
+    from inception_lab import receptive_field as rf
+
+    stacks = {"5x5": nn.Conv2d(1, 1, 5, padding=2), "two 3x3": nn.Sequential(nn.Conv2d(1, 1, 3, padding=1),
+                                                                              nn.Conv2d(1, 1, 3, padding=1))}
+    maps = {name: rf.gradient_map(m, 1, 11, generator=torch.Generator().manual_seed(0)) for name, m in stacks.items()}
+    boxes = {"5x5": maps["5x5"].box, "two 3x3": (0, 10, 0, 10)}
+    fig = rf.plot_gradient_maps(maps, boxes, crop=7)
+    text = notebook.alt_text(fig)
+    assert text.startswith("2 heat maps side by side") and "a 7 x 7 crop" in text
+    assert "5x5: non-zero gradient on 5 x 5 pixels, exactly the computed window" in text
+    assert "two 3x3: non-zero gradient on 5 x 5 pixels, the computed window is 11 x 11" in text
+    outlines = [p for ax in fig.axes for p in ax.patches]
+    assert outlines and {_hex(p.get_edgecolor()) for p in outlines} == {palette.OKABE_ITO["sky blue"]}
+    assert "the whole input" in rf.describe_gradient_maps(maps)
+
+
+def test_feature_map_selection_describes_the_selection():
+    import torch
+
+    from inception_lab.widgets.feature_maps import plot_feature_map_selection
+
+    stack = torch.zeros(6, 4, 4)
+    stack[1, 2, 2], stack[4, 0, 0] = 2.5, 1.0
+    maps = {"inception3a": {"branch2": stack}}
+    fig = plot_feature_map_selection(torch.zeros(3, 32, 32), maps, "inception3a", "branch2", 1, label="1x1 -> 3x3")
+    text = notebook.alt_text(fig)
+    assert text.startswith("Feature maps of inception3a / 1x1 -> 3x3: the 32 x 32 input image, channel 1 enlarged")
+    assert "channel 1 enlarged (4 x 4 heat map, max 2.50)" in text and "2 of the 6 channels respond" in text
+    framed = {_hex(ax.spines["top"].get_edgecolor()) for ax in fig.axes if ax.spines["top"].get_visible()
+              and ax.images and not ax.get_title()}
+    assert framed == {palette.OKABE_ITO["vermillion"]}
+
+
+# --- every figure a chapter shows carries its text --------------------------------------------------------------
+
+NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+#: Figure cells still shown with plt.show(), by (notebook, text of the cell): their drawing functions live in
+#: files changed on another branch (inception_lab/widgets/factorization.py, widgets/grid_reduction.py), which
+#: will attach the text; then these cells switch to `show` and leave this list.
+PENDING = {("04_factorization.ipynb", "plot_variants(fc.explore()"), ("05_grid_reduction.ipynb", "plot_strategies(rows")}
+
+
+def _figure_cells(path):
+    for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        if cell["cell_type"] == "code":
+            yield index, "".join(cell["source"]), cell.get("outputs", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_of_the_notebook_has_alt_text(path):
+    pending = [text for name, text in PENDING if name == path.name]
+    missing, no_show = [], []
+    for index, source, outputs in _figure_cells(path):
+        if any(text in source for text in pending):
+            continue
+        if "plt.show()" in source:
+            no_show.append(index)
+        for output in outputs:
+            if "image/png" in output.get("data", {}) and not output.get("metadata", {}).get("image/png", {}).get("alt"):
+                missing.append(index)
+    assert no_show == [], f"cells {no_show} use plt.show(): show figures with inception_lab.notebook.show"
+    assert missing == [], f"cells {missing} hold a figure without alternative text"
+
+
+def test_pending_figure_cells_still_exist():
+    """Each pending entry names a real cell (so the list shrinks when it is fixed, instead of going stale)."""
+    for name, text in PENDING:
+        cells = [s for _, s, _ in _figure_cells(NOTEBOOKS[0].parent / name)]
+        assert sum(text in s and "plt.show()" in s for s in cells) == 1, (name, text)

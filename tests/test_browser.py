@@ -248,9 +248,9 @@ def test_headings_in_order(facts, name):
     assert skips == [], "heading levels skipped"
 
 
-#: Chapters that still hold over-long lines at 1280 px after the wider column (book/_theme/static): 6 code lines over
-#: ~120 characters to shorten, and printed prose lines (alt text, receipts) whose cells need the `wrap-output` tag.
-SIDEWAYS_TODO = set(CHAPTERS)
+#: Chapters that still hold over-long code or printed lines at 1280 px (none: code and tables are written to fit,
+#: printed prose sits in cells tagged `wrap-output`). Kept so that a chapter can be marked while it is fixed.
+SIDEWAYS_TODO: set[str] = set()
 
 
 @pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(
@@ -315,9 +315,11 @@ def test_reads_offline_from_file(browser, built_book):
         context.close()
 
 
-#: Chapters whose figure cells do not yet display through `inception_lab.notebook.show` (the library's alt text):
-#: their images carry myst-nb's default alt, the file path. Remove a chapter once its figure cells are converted.
-ALT_TEXT_TODO = set(CHAPTERS)
+#: Chapters with figures still shown without alternative text. Only figures drawn by explorer modules that another
+#: branch is changing are left (tests/test_alt_text_palette.py PENDING lists their cells): chapter 4's
+#: `widgets.factorization.plot_variants` and `plot_sweep` (its explorer's static twin) and chapter 5's
+#: `widgets.grid_reduction.plot_strategies` (likewise). Their cells switch to `show` once those functions attach text.
+ALT_TEXT_TODO = {p for p in CHAPTERS if p.startswith(("notebooks/04_", "notebooks/05_"))}
 
 
 @pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(

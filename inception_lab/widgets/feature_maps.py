@@ -23,6 +23,8 @@ from torch import nn
 from inception_lab.data import denormalize_shapes
 from inception_lab.features import capture_features
 from inception_lab.layers import MultiBranch
+from inception_lab.notebook import set_alt_text
+from inception_lab.palette import OKABE_ITO
 from inception_lab.plotting import to_numpy
 from inception_lab.widgets import Explorer
 
@@ -148,7 +150,7 @@ def plot_feature_map_selection(image: torch.Tensor, maps: LayerMaps, layer: str,
 
     The enlarged map has its own colour scale (colour bar); the tiles share one scale, 0 to the largest value of
     the selection, so that silent channels look dark and the strongest responses stand out. The selected tile
-    is framed in red.
+    is framed in vermillion. The figure's alternative text says what is selected and how many channels respond.
     """
     if layer not in maps or branch not in maps[layer]:
         raise ValueError(f"no maps for {layer!r} / {branch!r}; captured: "
@@ -182,13 +184,18 @@ def plot_feature_map_selection(image: torch.Tensor, maps: LayerMaps, layer: str,
         ax.imshow(stack[c], cmap=cmap, vmin=0.0, vmax=vmax, interpolation="nearest")
         for spine in ax.spines.values():
             spine.set_visible(c == channel)
-            spine.set_color("red")
+            spine.set_color(OKABE_ITO["vermillion"])
             spine.set_linewidth(2.0)
     label = label or (OUTPUT_LABEL if branch == "output" else branch)
     fig.text(0.695, 0.93, f"all {n} channels of {layer} / {label} (common scale)", ha="center", fontsize=9)
     if title:
         fig.suptitle(title, y=1.02)
-    return fig
+    responding = int((stack.reshape(n, -1).max(1) > 0).sum())
+    return set_alt_text(fig, f"Feature maps of {layer} / {label}{' (' + title + ')' if title else ''}: the "
+                             f"{image.shape[-2]} x {image.shape[-1]} input image, channel {channel} enlarged ("
+                             f"{stack.shape[1]} x {stack.shape[2]} heat map, max {float(stack[channel].max()):.2f}), "
+                             f"and all {n} channels as small tiles on a common scale, channel {channel} framed; "
+                             f"{responding} of the {n} channels respond somewhere on this image.")
 
 
 class FeatureMapExplorer(Explorer):
