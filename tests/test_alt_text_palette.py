@@ -163,12 +163,6 @@ def test_feature_map_selection_describes_the_selection():
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-#: Figure cells still shown with plt.show(), by (notebook, text of the cell): their drawing functions live in
-#: files changed on another branch (inception_lab/widgets/factorization.py, widgets/grid_reduction.py), which
-#: will attach the text; then these cells switch to `show` and leave this list.
-PENDING = {("04_factorization.ipynb", "plot_variants(fc.explore()"), ("05_grid_reduction.ipynb", "plot_strategies(rows")}
-
-
 def _figure_cells(path):
     for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
         if cell["cell_type"] == "code":
@@ -177,11 +171,8 @@ def _figure_cells(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_figure_of_the_notebook_has_alt_text(path):
-    pending = [text for name, text in PENDING if name == path.name]
     missing, no_show = [], []
     for index, source, outputs in _figure_cells(path):
-        if any(text in source for text in pending):
-            continue
         if "plt.show()" in source:
             no_show.append(index)
         for output in outputs:
@@ -189,10 +180,3 @@ def test_every_figure_of_the_notebook_has_alt_text(path):
                 missing.append(index)
     assert no_show == [], f"cells {no_show} use plt.show(): show figures with inception_lab.notebook.show"
     assert missing == [], f"cells {missing} hold a figure without alternative text"
-
-
-def test_pending_figure_cells_still_exist():
-    """Each pending entry names a real cell (so the list shrinks when it is fixed, instead of going stale)."""
-    for name, text in PENDING:
-        cells = [s for _, s, _ in _figure_cells(NOTEBOOKS[0].parent / name)]
-        assert sum(text in s and "plt.show()" in s for s in cells) == 1, (name, text)

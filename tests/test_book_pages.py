@@ -58,3 +58,24 @@ def test_notation_is_used_and_papers_are_the_ones_the_chapters_cite():
     for key in keys:
         assert key in chapters, f"notation lists {key}, which no chapter cites"
     assert "MACs" in notation and "FLOPs" in notation  # the units every cost in the book is given in
+
+
+def test_every_glossary_term_is_linked_from_the_chapters_that_introduce_it():
+    import subprocess
+    import sys
+
+    notebooks = [str(p) for p in _chapters().values()]
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "link_glossary.py"), "--check", *notebooks],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_glossary_entry_names_its_chapters():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("link_glossary", ROOT / "scripts" / "link_glossary.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    terms = module.glossary_terms()
+    assert len(terms) >= 25
+    assert all(set(chapters) <= set(_chapters()) for chapters in terms.values())

@@ -248,13 +248,8 @@ def test_headings_in_order(facts, name):
     assert skips == [], "heading levels skipped"
 
 
-#: Chapters that still hold over-long code or printed lines at 1280 px (none: code and tables are written to fit,
-#: printed prose sits in cells tagged `wrap-output`). Kept so that a chapter can be marked while it is fixed.
-SIDEWAYS_TODO: set[str] = set()
-
-
-@pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(
-    p in SIDEWAYS_TODO, strict=True, reason="over-long code or printed lines left; see SIDEWAYS_TODO")) for p in PAGES])
+# Code and tables are written to fit 120 columns; printed prose sits in cells tagged `wrap-output`.
+@pytest.mark.parametrize("name", PAGES)
 def test_nothing_scrolls_sideways_at_1280px(facts, name):
     overflow = facts[name]["overflow"]
     assert overflow["unmeasured"] == [], "elements still hidden after opening every fold: not measured"
@@ -315,16 +310,8 @@ def test_reads_offline_from_file(browser, built_book):
         context.close()
 
 
-#: Chapters with figures still shown without alternative text. Only figures drawn by explorer modules that another
-#: branch is changing are left (tests/test_alt_text_palette.py PENDING lists their cells): chapter 4's
-#: `widgets.factorization.plot_variants` and `plot_sweep` (its explorer's static twin) and chapter 5's
-#: `widgets.grid_reduction.plot_strategies` (likewise). Their cells switch to `show` once those functions attach text.
-ALT_TEXT_TODO = {p for p in CHAPTERS if p.startswith(("notebooks/04_", "notebooks/05_"))}
-
-
-@pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(
-    p in ALT_TEXT_TODO, strict=True, reason="figure cells not yet shown with inception_lab.notebook.show"))
-    for p in PAGES])
+# Every figure goes through inception_lab.notebook.show with alt text from its data (CONTRIBUTING.md).
+@pytest.mark.parametrize("name", PAGES)
 def test_every_image_has_alt_text(facts, name):
     """Alternative text that says something: not empty, not the file's path (myst-nb's default)."""
     missing = [i["src"] for i in facts[name]["images"]
