@@ -186,7 +186,7 @@ def test_every_explorer_has_one_marker_in_a_static_twin():
         for cell in json.loads(path.read_text())["cells"]:
             source = "".join(cell["source"])
             for name in re.findall(r'<div class="il-live" data-explorer="([^"]+)">', source):
-                assert cell["cell_type"] == "markdown" and source.startswith("*Static version*"), path.name
+                assert cell["cell_type"] == "markdown" and re.match(r"\*(\{term\}`)?Static version", source), path.name
                 assert '<p class="il-live-fallback">' in source
                 assert "http.server" in source and "launch button" in source
                 found.setdefault(name, []).append(path.name)
