@@ -286,6 +286,26 @@ def test_solutions_hidden_until_clicked(browser, served_book, name):
         context.close()
 
 
+def test_the_sidebar_toggle_works_and_search_appears_once(browser, served_book):
+    """The visible "☰" hides the table of contents (it once did nothing: a hidden navbar copy took its script)."""
+    context, page, errors = _open(browser, f"{served_book}/{CHAPTERS[0]}")
+    try:
+        sidebar = page.locator(".bd-sidebar-primary")
+        assert sidebar.is_visible()
+        assert page.locator(".search-button-field:visible").count() == 1
+        toggles = page.locator(".primary-toggle")
+        assert toggles.count() == 1 and toggles.first.is_visible()
+        toggles.first.click()
+        sidebar.wait_for(state="hidden")
+        toggles.first.click()
+        sidebar.wait_for(state="visible")
+        page.keyboard.press("Control+k")
+        page.locator("dialog#pst-search-dialog[open] input").first.wait_for(state="visible")
+        assert errors == []
+    finally:
+        context.close()
+
+
 def test_reads_offline_from_file(browser, built_book):
     """Opened from disk with every network request refused, math still renders (MathJax is vendored)."""
     context = browser.new_context(viewport=WINDOW)
