@@ -86,6 +86,33 @@ def test_build_hook_maps_output_metadata_to_image_names(tmp_path):
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
     assert figure_alt.notebook_alt_texts(path) == {hashlib.sha256(png).hexdigest(): "A chart."}
+    assert figure_alt.notebook_alt_list(path) == ["A chart.", None]
+
+
+def test_build_hook_falls_back_to_position_when_a_figure_was_redrawn(tmp_path):
+    """`make book` re-executes: a measured figure's bytes (so its file name) differ from the committed output's."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "book" / "_theme"))
+    import figure_alt
+
+    outputs = [{"output_type": "display_data", "data": {"image/png": base64.b64encode(b).decode()},
+                "metadata": {"image/png": {"alt": alt}}} for b, alt in ((b"one", "First."), (b"two", "Second."))]
+    removed = {"cell_type": "code", "metadata": {"tags": ["remove-output"]}, "outputs": [outputs[0]]}
+    path = tmp_path / "chapter.ipynb"
+    path.write_text(json.dumps({"cells": [removed, {"cell_type": "code", "metadata": {}, "outputs": outputs}]}))
+    doctree = new_document("chapter")
+    redrawn = [nodes.image(uri=f"../_images/{hashlib.sha256(b).hexdigest()}.png") for b in (b"1ne", b"two")]
+    for image in [nodes.image(uri="diagram.png"), *redrawn]:  # a markdown image is not an output
+        doctree += image
+
+    class Env:
+        def doc2path(self, docname):
+            return str(path)
+
+    figure_alt._copy_alt_texts(type("App", (), {"env": Env()})(), doctree, "chapter")
+    assert [image.get("alt") for image in doctree.findall(nodes.image)] == [None, "First.", "Second."]
 
 
 def _hex(colour) -> str:
