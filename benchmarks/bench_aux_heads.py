@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from datetime import datetime, timezone
@@ -40,7 +38,7 @@ import torch
 
 from inception_lab import data, train
 from inception_lab.models.googlenet import mini_googlenet
-from inception_lab.runtime import cpu_model, load_average, seed_everything
+from inception_lab.runtime import machine_receipt, seed_everything
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -94,7 +92,7 @@ def summary_md(result: dict) -> str:
     s = result["settings"]
     lines = ["# Auxiliary classifiers on the mini GoogLeNet", "",
              f"Written by `benchmarks/bench_aux_heads.py` on {result['date']}; torch {result['torch_version']}, "
-             f"{result['threads']} thread(s); {result['machine']['cpu']} ({result['machine']['cores']} cores, "
+             f"{result['threads']} thread(s); {result['machine']['cpu_model']} ({result['machine']['logical_cpus']} CPUs, "
              f"load average at the end {result['machine']['load_average']}).", "",
              f"* data: shapes {s['data']['image_size']} px, clutter {s['data']['clutter']}, noise "
              f"{s['data']['noise']}, {s['n_train']} training / {s['data']['n_test']} test images (data seed "
@@ -138,8 +136,7 @@ def main() -> None:
             runs.append(r)
     result = dict(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"), torch_version=torch.__version__,
                   threads=args.threads, seeds=seeds,
-                  machine=dict(cpu=cpu_model(), cores=os.cpu_count(), python=platform.python_version(),
-                               load_average=load_average()),
+                  machine=machine_receipt(),
                   settings=dict(data=DATA, model=MODEL, training=TRAINING, epochs=args.epochs, n_train=args.n_train,
                                 grad_norm_layers=list(GRAD_LAYERS)),
                   runs=runs)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from datetime import datetime, timezone
@@ -34,7 +33,7 @@ import torch
 from inception_lab import data, train
 from inception_lab.calibration import confidence_report
 from inception_lab.models.inception_v3 import mini_inception_v3
-from inception_lab.runtime import seed_everything
+from inception_lab.runtime import machine_receipt, seed_everything
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = dict(image_size=32, clutter=3, noise=0.05, data_seed=0, n_test=1000)
@@ -79,7 +78,7 @@ def main() -> None:
     paired = {m: [s[m] - p[m] for p, s in zip(by[0.0], by[0.1])] for m in metrics}  # smoothed - plain, per seed
     record = dict(seeds=seeds, epochs=args.epochs, n_train=args.n_train, data=DATA, model=dict(
         preset="mini_inception_v3", **MODEL), training=TRAINING, threads=args.threads, runs=runs, mean=mean,
-        paired_difference_smoothed_minus_plain=paired, torch=torch.__version__, machine=platform.machine(),
+        paired_difference_smoothed_minus_plain=paired, torch=torch.__version__, machine=machine_receipt(),
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         command="python benchmarks/bench_label_smoothing.py " + " ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()))

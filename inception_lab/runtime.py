@@ -132,3 +132,9 @@ def load_average() -> list[float] | None:
         return [round(v, 2) for v in os.getloadavg()]
     except (AttributeError, OSError):
         return None
+
+
+def machine_receipt() -> dict[str, object]:
+    """The machine a benchmark ran on, for its results file: CPU model, logical CPUs, Python, torch, load average."""
+    return dict(cpu_model=cpu_model(), logical_cpus=os.cpu_count(), python=platform.python_version(),
+                torch_version=torch.__version__, load_average=load_average())

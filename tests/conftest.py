@@ -11,6 +11,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 
 
+def load_module(relative_path: str):
+    """A script or build hook of the repository (not part of the package) imported from its file."""
+    import importlib.util
+
+    path = ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def built_book():
     jb = shutil.which("jupyter-book", path=str(pathlib.Path(sys.executable).parent))

@@ -4,7 +4,6 @@ import base64
 import hashlib
 import json
 import pathlib
-import sys
 
 import matplotlib
 
@@ -12,6 +11,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from conftest import load_module  # noqa: E402
 from inception_lab import cost, diagrams, notebook, palette, plotting  # noqa: E402
 from inception_lab.models import googlenet as gn  # noqa: E402
 
@@ -75,8 +75,7 @@ def test_show_puts_alt_text_in_the_image_output_metadata(monkeypatch):
 
 
 def test_build_hook_maps_output_metadata_to_image_names(tmp_path):
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "book" / "_theme"))
-    import figure_alt
+    figure_alt = load_module("book/_theme/figure_alt.py")
 
     png = b"\x89PNG fake bytes"
     nb = {"cells": [{"cell_type": "code", "outputs": [
@@ -94,8 +93,7 @@ def test_build_hook_falls_back_to_position_when_a_figure_was_redrawn(tmp_path):
     from docutils import nodes
     from docutils.utils import new_document
 
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "book" / "_theme"))
-    import figure_alt
+    figure_alt = load_module("book/_theme/figure_alt.py")
 
     outputs = [{"output_type": "display_data", "data": {"image/png": base64.b64encode(b).decode()},
                 "metadata": {"image/png": {"alt": alt}}} for b, alt in ((b"one", "First."), (b"two", "Second."))]

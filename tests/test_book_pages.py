@@ -5,6 +5,7 @@ import pathlib
 import re
 
 import pytest
+from conftest import load_module
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "book").glob("*.md")) + [ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
@@ -71,11 +72,6 @@ def test_every_glossary_term_is_linked_from_the_chapters_that_introduce_it():
 
 
 def test_every_glossary_entry_names_its_chapters():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("link_glossary", ROOT / "scripts" / "link_glossary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    terms = module.glossary_terms()
+    terms = load_module("scripts/link_glossary.py").glossary_terms()
     assert len(terms) >= 25
     assert all(set(chapters) <= set(_chapters()) for chapters in terms.values())

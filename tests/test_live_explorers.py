@@ -4,7 +4,6 @@ no copy of a formula. The browser itself: tests/test_live_explorers_browser.py."
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import pathlib
@@ -19,6 +18,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
+from conftest import load_module  # noqa: E402
 from inception_lab import cost  # noqa: E402
 from inception_lab.cost import explorers, factorization, grid_reduction, inception  # noqa: E402
 from inception_lab.cost.view import PALETTE, check_settings  # noqa: E402
@@ -26,9 +26,7 @@ from inception_lab.cost.view import PALETTE, check_settings  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "book" / "_live" / "live_explorers.js"
 STYLE = ROOT / "book" / "_live" / "live_explorers.css"
-_spec = importlib.util.spec_from_file_location("live_explorers_ext", ROOT / "book" / "_ext" / "live_explorers.py")
-ext = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ext)
+ext = load_module("book/_ext/live_explorers.py")
 
 # A grid of settings per explorer: the defaults, corners of the ranges and a few points in between.
 CH1_GRID = [{}, dict(in_channels=384), dict(size=7, ch5x5red=8, pool_proj=64),

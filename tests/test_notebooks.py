@@ -1,6 +1,5 @@
 """Structure of every chapter notebook (nbval separately re-executes each one and compares its outputs)."""
 
-import importlib.util
 import json
 import pathlib
 
@@ -8,11 +7,10 @@ import pytest
 import yaml
 
 import inception_lab
+from conftest import load_module
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("pin_notebooks", ROOT / "scripts" / "pin_notebooks.py")
-pin_notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pin_notebooks)
+pin_notebooks = load_module("scripts/pin_notebooks.py")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -87,3 +87,15 @@ def test_pick_device_falls_back_to_the_cpu_when_cuda_and_mps_are_unavailable(mon
     assert runtime.pick_device().type == "cpu"
     with pytest.raises(ValueError, match="device 'cuda' is not available here; available: \\['cpu'\\]"):
         runtime.pick_device("cuda")
+
+
+def test_machine_receipt_describes_this_machine():
+    import json
+    import os
+
+    from inception_lab.runtime import machine_receipt
+
+    receipt = machine_receipt()
+    assert receipt["cpu_model"] and receipt["logical_cpus"] == os.cpu_count()
+    assert receipt["torch_version"] == torch.__version__
+    json.dumps(receipt)  # goes into a results file as it is

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import nbformat
 import pytest
+from conftest import load_module
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-_spec = importlib.util.spec_from_file_location("make_student", ROOT / "scripts" / "make_student.py")
-make_student = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_student)
+make_student = load_module("scripts/make_student.py")
 
 
 def _solution_sources(nb):
