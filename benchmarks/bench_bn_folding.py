@@ -33,16 +33,16 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
-from inception_lab.runtime import cpu_model, load_average
-from inception_lab.models.bn_inception import bn_inception, mini_bn_inception
 from inception_lab.cost import count
-from inception_lab.folding import fold_batchnorm
+from inception_lab.models.bn_inception import bn_inception, mini_bn_inception
+from inception_lab.nn.folding import fold_batchnorm
+from inception_lab.runtime import cpu_model, load_average
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -36,10 +36,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inception_lab.runtime import cpu_model
-from inception_lab.models.bn_inception import mini_bn_inception
 from inception_lab.data import loaders, make_shapes_dataset
-from inception_lab.runtime import SEED_ENV, seed_everything, seed_offset
+from inception_lab.models.bn_inception import mini_bn_inception
+from inception_lab.runtime import SEED_ENV, cpu_model, seed_everything, seed_offset
 from inception_lab.train import evaluate, fit
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -4,11 +4,11 @@ Usage:
     python benchmarks/bench_factorization_timing.py [--threads 1] [--rounds 3] [--reps 7] [--batch 8]
 
 Cases: n = 3, 5, 7 with 64 and 192 channels (in = middle = out) on a 17x17 grid, batch ``--batch``. Variants:
-``n x n``; ``1 x n -> n x 1`` (:class:`inception_lab.layers.FactorizedConv`, linear, no bias); for n = 5, 7 the
-stack of 3x3 (:class:`inception_lab.layers.StackedConv`). All convolutions are plain ``nn.Conv2d`` without bias or
+``n x n``; ``1 x n -> n x 1`` (:class:`inception_lab.nn.layers.FactorizedConv`, linear, no bias); for n = 5, 7 the
+stack of 3x3 (:class:`inception_lab.nn.layers.StackedConv`). All convolutions are plain ``nn.Conv2d`` without bias or
 activation, so the comparison is the convolutions alone.
 
-Method (:func:`inception_lab.timing.time_modules`): per case and round, warm-up runs, then ``--reps`` repetitions in
+Method (:func:`inception_lab.experiments.timing.time_modules`): per case and round, warm-up runs, then ``--reps`` repetitions in
 which every variant runs once, in a rotating order; forward (``torch.inference_mode``) and forward + backward are
 timed separately. Reported per round: median(variant) / median(n x n), for wall-clock and process CPU time; over
 ``--rounds`` rounds (each with freshly initialised weights, ``torch.manual_seed(round)``): the median ratio and its
@@ -30,11 +30,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inception_lab.runtime import cpu_model, load_average
 from inception_lab.cost import count
 from inception_lab.cost.factorization import explore
-from inception_lab.layers import FactorizedConv, StackedConv
-from inception_lab.timing import time_modules
+from inception_lab.experiments.timing import time_modules
+from inception_lab.nn.layers import FactorizedConv, StackedConv
+from inception_lab.runtime import cpu_model, load_average
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NS = (3, 5, 7)

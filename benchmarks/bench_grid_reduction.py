@@ -5,11 +5,11 @@ Usage:
 
 Chapter 5 trains, live and for one seed, a reduction ``k x d x d -> 2k x d/2 x d/2`` (pool first, conv first, or the
 parallel module of [Rethinking, Fig. 10]) together with a linear decoder that reconstructs the input feature map
-(:mod:`inception_lab.bottleneck`), and reports the recovered variance R^2 on held-out maps. This script runs the same
+(:mod:`inception_lab.experiments.representation`), and reports the recovered variance R^2 on held-out maps. This script runs the same
 experiment longer (``--steps``) for several training seeds and both pooling types, so the chapter can say which
 differences hold:
 
-* data: :func:`inception_lab.bottleneck.feature_maps` with the defaults of :data:`inception_lab.bottleneck.DEFAULTS`
+* data: :func:`inception_lab.experiments.representation.feature_maps` with the defaults of :data:`inception_lab.experiments.representation.DEFAULTS`
   (8 channels, 32x32, 1024 training and 256 test maps, data seed 0: the same maps for every run);
 * training: Adam, learning rate and batch size of ``DEFAULTS``, ``--steps`` steps, the same for every strategy;
 * recorded: R^2 per run, the reduction's parameters and MACs.
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import torch
 
-from inception_lab.runtime import cpu_model
-from inception_lab import bottleneck
 from inception_lab.cost.grid_reduction import POOLS, STRATEGIES
+from inception_lab.experiments import representation
+from inception_lab.runtime import cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -67,16 +67,16 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
-    d = bottleneck.DEFAULTS
-    train_maps = bottleneck.feature_maps(d["n_train"], channels=d["channels"], image_size=d["image_size"])
-    test_maps = bottleneck.feature_maps(d["n_test"], channels=d["channels"], image_size=d["image_size"],
+    d = representation.DEFAULTS
+    train_maps = representation.feature_maps(d["n_train"], channels=d["channels"], image_size=d["image_size"])
+    test_maps = representation.feature_maps(d["n_test"], channels=d["channels"], image_size=d["image_size"],
                                         split="test")
     start = time.process_time()
     runs = []
     for pool in POOLS:
         for seed in seeds:
             for strategy in STRATEGIES:
-                r = bottleneck.train_recovery(strategy, train_maps, test_maps, pool=pool, seed=seed,
+                r = representation.train_recovery(strategy, train_maps, test_maps, pool=pool, seed=seed,
                                               steps=args.steps, batch_size=d["batch_size"], lr=d["lr"])
                 print(f"{pool} seed {seed} {strategy}: R^2 {r.r2:.4f}", flush=True)
                 runs.append(r.as_dict())

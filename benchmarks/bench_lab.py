@@ -6,18 +6,18 @@ Usage:
 Chapter 7 trains the mini presets live for a few dozen steps, one seed: one sample. This script runs the
 comparison longer and over several seeds so that the chapter can say which differences hold:
 
-* presets: every preset of :data:`inception_lab.budget.LAB_PRESETS` that the library has, with its budget options
+* presets: every preset of :data:`inception_lab.experiments.budget.LAB_PRESETS` that the library has, with its budget options
   (equal MACs per 32x32 image within 15 %; no auxiliary heads, no dropout);
 * data: :func:`~inception_lab.data.make_shapes_dataset` at 32 px, clutter 3, noise 0.05 (the easier setting, so a
   short budget separates the networks), ``--n-train`` training and 1000 test images, data seed 0 (the same images
   for every run);
-* training: :func:`inception_lab.lab.run_lab` -- :func:`~inception_lab.train.fit` with Adam, learning rate 2e-3,
+* training: :func:`inception_lab.experiments.runner.run_lab` -- :func:`~inception_lab.train.fit` with Adam, learning rate 2e-3,
   batch 32, ``--epochs`` epochs, ``channels_last``, on the CPU with ``--threads`` threads; each seed fixes the
   initial weights and the batch order;
-* time: each run's wall and CPU time, plus :func:`inception_lab.lab.time_steps` (median CPU milliseconds per
+* time: each run's wall and CPU time, plus :func:`inception_lab.experiments.runner.time_steps` (median CPU milliseconds per
   training step, presets interleaved), whose ratios do not depend on what else the machine was doing.
 
-Writes ``benchmarks/results/lab.json`` (:meth:`inception_lab.lab.LabResults.save`: every run with its receipt) and
+Writes ``benchmarks/results/lab.json`` (:meth:`inception_lab.experiments.runner.LabResults.save`: every run with its receipt) and
 ``benchmarks/results/lab.md`` (the table, the receipts, and which differences are within the spread between seeds).
 About 5 minutes of CPU time with the defaults (twelve runs of 189 steps). On a shared machine, run one process
 per seed and merge (how ``benchmarks/results/lab.json`` was made)::
@@ -33,12 +33,12 @@ from pathlib import Path
 
 import torch
 
-from inception_lab import budget, lab
+from inception_lab.experiments import budget, runner
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def summary_md(results: lab.LabResults) -> str:
+def summary_md(results: runner.LabResults) -> str:
     r, m = results.recipe, results.machine
     lines = ["# The lab: the Inception family's mini presets on one recipe", "",
              f"Written by `benchmarks/bench_lab.py` on {results.date}; {m['device']}, torch {m['torch_version']}, "
@@ -77,18 +77,18 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
     presets = budget.available_presets()
-    recipe = lab.Recipe(n_train=args.n_train, epochs=args.epochs)
+    recipe = runner.Recipe(n_train=args.n_train, epochs=args.epochs)
 
     if args.merge:
-        parts = [lab.LabResults.load(path) for path in args.merge]
+        parts = [runner.LabResults.load(path) for path in args.merge]
         if any(p.recipe != parts[0].recipe for p in parts):
             raise SystemExit("the files to merge were made with different recipes.")
-        results = lab.LabResults(recipe=parts[0].recipe, runs=[r for p in parts for r in p.runs],
+        results = runner.LabResults(recipe=parts[0].recipe, runs=[r for p in parts for r in p.runs],
                                  date=max(p.date for p in parts), machine=parts[0].machine)
-        recipe = lab.Recipe(**results.recipe)
+        recipe = runner.Recipe(**results.recipe)
     else:
-        results = lab.run_lab(presets, recipe, seeds, device="cpu")
-    results.step_time_ms = lab.time_steps(presets, recipe, repeats=7, steps=3, device="cpu")
+        results = runner.run_lab(presets, recipe, seeds, device="cpu")
+    results.step_time_ms = runner.time_steps(presets, recipe, repeats=7, steps=3, device="cpu")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results.save(args.out)
     args.out.with_suffix(".md").write_text(summary_md(results))

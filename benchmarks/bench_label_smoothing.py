@@ -12,7 +12,7 @@ paired comparison over several seeds so the chapter can say which differences ho
 * training: :func:`~inception_lab.train.fit`, Adam lr 2e-3, batch 64, ``--epochs`` epochs, ``label_smoothing``
   0 or 0.1. Each seed is a *paired* run: both start from the same initial weights and see the same batches;
 * recorded on the test set (eval mode): accuracy, mean confidence (top softmax probability), expected calibration
-  error (10 bins), and the logit gap (top logit minus the mean of the others); :mod:`inception_lab.calibration`.
+  error (10 bins), and the logit gap (top logit minus the mean of the others); :mod:`inception_lab.experiments.calibration`.
 
 Writes ``benchmarks/results/label_smoothing.json`` and ``.md``. About 13 minutes of CPU time with the defaults (the
 recorded run: 2 threads, 8 minutes); 3 epochs on 1600 images left the networks at 12-40 % accuracy, too early to
@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from inception_lab import data, train
-from inception_lab.calibration import confidence_report
+from inception_lab.experiments.calibration import confidence_report
 from inception_lab.models.inception_v3 import mini_inception_v3
 from inception_lab.runtime import machine_receipt, seed_everything
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import torch
 import torchvision
 
-from inception_lab.losses import AuxOutputs, inception_loss
 from inception_lab.models.inception_v3 import inception_v3
+from inception_lab.nn.losses import AuxOutputs, inception_loss
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

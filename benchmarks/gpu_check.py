@@ -18,10 +18,10 @@ import time
 import torch
 
 from inception_lab import cost, data, train
+from inception_lab.experiments.features import capture_branches
 from inception_lab.models import bn_inception, googlenet
-from inception_lab.batchnorm import ScratchBatchNorm2d
-from inception_lab.features import capture_branches
-from inception_lab.folding import fold_batchnorm
+from inception_lab.nn.batchnorm import ScratchBatchNorm2d
+from inception_lab.nn.folding import fold_batchnorm
 from inception_lab.runtime import describe_device, pick_device, seed_everything
 
 parser = argparse.ArgumentParser(description=__doc__)

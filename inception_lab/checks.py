@@ -8,7 +8,8 @@ accepted, so it reads as an assignment: ``self.grid = check_positive_int("grid",
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, TypeVar, Union
+from collections.abc import Sequence
+from typing import Any, TypeVar, Union
 
 IntPair = Union[int, Sequence[int]]
 T = TypeVar("T")

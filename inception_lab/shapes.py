@@ -9,7 +9,7 @@ A network is described here as a *chain* of nodes, in pure Python (no torch):
 
 :func:`walk` follows a chain from an input of ``(channels, height, width)`` and returns, after every node, the
 shape and the exact receptive field. Everything that asks "what size comes out?" uses it: the torch modules
-describe themselves as chains (:func:`inception_lab.layers.to_spec`), and the cost formulas build chains directly
+describe themselves as chains (:func:`inception_lab.nn.layers.to_spec`), and the cost formulas build chains directly
 (:mod:`inception_lab.cost`), so there is one implementation of the arithmetic.
 
 Receptive fields follow the usual recurrence (Araujo et al., "Computing receptive fields of convolutional neural
@@ -22,8 +22,9 @@ Pure Python, importing only :mod:`inception_lab.checks`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence, Union
+from typing import Union
 
 from inception_lab.checks import IntPair, check_non_negative_int, check_positive_int, pair
 
@@ -175,7 +176,7 @@ class BranchSpec:
     """One branch of a :class:`Parallel` node: a name (the attribute or key) and its chain."""
 
     name: str
-    chain: tuple["Node", ...]
+    chain: tuple[Node, ...]
     label: str = ""  # empty: derived from the chain by :func:`chain_label`
 
     @property
@@ -241,7 +242,7 @@ class ReceptiveField:
     jump: tuple[int, int] = (1, 1)
     start: tuple[float, float] = (0.0, 0.0)
 
-    def through(self, op: Op, in_size: tuple[int, int]) -> "ReceptiveField":
+    def through(self, op: Op, in_size: tuple[int, int]) -> ReceptiveField:
         """The field after ``op``, applied to a map of ``in_size`` (needed for global pooling only)."""
         size, jump, start = [], [], []
         for axis in range(2):
@@ -256,7 +257,7 @@ class ReceptiveField:
         return ReceptiveField(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
 
     @staticmethod
-    def union(fields: Sequence["ReceptiveField"]) -> "ReceptiveField":
+    def union(fields: Sequence[ReceptiveField]) -> ReceptiveField:
         """The field of a concatenation: every branch's field, covered at once (the jumps must agree)."""
         jumps = {f.jump for f in fields}
         if len(jumps) != 1:

@@ -1,8 +1,8 @@
 """A small, readable training loop that knows nothing about the model: fit, evaluate, predict.
 
 Every chapter that trains uses :func:`fit`. It works for any ``nn.Module`` that maps a batch of images to
-logits, and for networks with auxiliary classifiers that return :class:`~inception_lab.losses.AuxOutputs` in
-train mode: the loss is :func:`~inception_lab.losses.inception_loss` (main + ``aux_weight`` x each auxiliary
+logits, and for networks with auxiliary classifiers that return :class:`~inception_lab.nn.losses.AuxOutputs` in
+train mode: the loss is :func:`~inception_lab.nn.losses.inception_loss` (main + ``aux_weight`` x each auxiliary
 head [GoogLeNet, §5]) and accuracy always reads the main head. It returns a :class:`History` (curves to plot) and
 a :class:`Receipt` (what ran, where, and how well) that the book prints under each experiment.
 
@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from inception_lab.checks import check_non_negative_int, check_positive_int
-from inception_lab.losses import inception_loss, main_logits
+from inception_lab.nn.losses import inception_loss, main_logits
 from inception_lab.runtime import describe_device, effective_seed, pick_device, seed_everything
 
 OPTIMIZERS = ("sgd", "adam")
@@ -236,7 +237,7 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float,
         max_steps: stop after this many optimiser steps in total (the last epoch is then partial).
         label_smoothing: epsilon of label-smoothing regularization, in [0, 1): every head is trained towards
             ``(1 - eps) * one_hot + eps / K`` [Rethinking, §7: eps = 0.1]; 0 = plain cross-entropy. Passed to
-            :func:`~inception_lab.losses.inception_loss`. The recorded ``train_main_loss`` and the validation loss
+            :func:`~inception_lab.nn.losses.inception_loss`. The recorded ``train_main_loss`` and the validation loss
             stay the plain cross-entropy, so runs with and without smoothing compare on the same scale.
         main_loss_grad_norms: also record, for the same prefixes, the gradient norm of the main head's loss
             alone (``History.main_grad_norms``). With auxiliary heads the objective is main + 0.3 x aux1 + 0.3 x

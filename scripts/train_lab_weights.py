@@ -11,7 +11,7 @@ branch knock-outs of these networks. The mini GoogLeNet's weights come from ``sc
 
 What is trained, and why:
 
-* **Model**: the preset with its lab budget options (:data:`inception_lab.lab.LAB_PRESETS`: equal MACs, no
+* **Model**: the preset with its lab budget options (:data:`inception_lab.experiments.runner.LAB_PRESETS`: equal MACs, no
   auxiliary heads, no dropout), so the shipped networks are the ones the lab compares.
 * **Data**: :func:`~inception_lab.data.make_shapes_dataset` with the book's standard (harder) settings, clutter 6
   and noise 0.08, 32 px, data seed 0 -- the same test images as the shipped mini GoogLeNet, so chapter 7 can show
@@ -38,7 +38,8 @@ from pathlib import Path
 
 import torch
 
-from inception_lab import data, lab, train
+from inception_lab import data, train
+from inception_lab.experiments import runner
 from inception_lab.runtime import seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,9 +53,9 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
     test_set = data.make_shapes_dataset(args.n_test, 32, args.data_seed, split="test", clutter=6, noise=0.08)
     train_loader, test_loader = data.loaders(train_set, test_set, batch_size=args.batch_size, seed=args.seed)
 
-    options = dict(num_classes=10, **lab.LAB_PRESETS[name])
+    options = dict(num_classes=10, **runner.LAB_PRESETS[name])
     seed_everything(args.seed)
-    model = lab.build_lab_model(name).to(memory_format=torch.channels_last)
+    model = runner.build_lab_model(name).to(memory_format=torch.channels_last)
     schedule = [dict(lr=args.lr, epochs=args.epochs), dict(lr=args.lr / 10, epochs=args.fine_epochs)]
     start_wall, start_cpu = time.perf_counter(), time.process_time()
     curve = []
@@ -96,7 +97,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", action="append", required=True, choices=sorted(lab.LAB_PRESETS),
+    parser.add_argument("--preset", action="append", required=True, choices=sorted(runner.LAB_PRESETS),
                         help="a lab preset to train (repeat for several)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batch order")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the synthetic images")

@@ -10,10 +10,11 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import load_module  # noqa: E402
-from inception_lab import cost, diagrams, notebook, palette, plotting  # noqa: E402
+
+from inception_lab import cost  # noqa: E402
 from inception_lab.models import googlenet as gn  # noqa: E402
+from inception_lab.viz import diagrams, display, palette, plotting
 
 
 def test_palette_is_okabe_ito_and_used_by_diagrams_and_charts():
@@ -38,14 +39,14 @@ def test_series_colour_rejects_bad_index(bad):
 
 def test_drawing_functions_attach_alt_text():
     fig = diagrams.draw_module(cost.reduced_spec(64, 96, 128, 16, 32, 32), (192, 28, 28), title="Fig. 2b")
-    assert notebook.alt_text(fig).startswith("Block diagram of the Fig. 2b: 4 parallel branches")
-    assert "256 x 28 x 28" in notebook.alt_text(fig)
+    assert display.alt_text(fig).startswith("Block diagram of the Fig. 2b: 4 parallel branches")
+    assert "256 x 28 x 28" in display.alt_text(fig)
     fig = diagrams.draw_network(gn.googlenet(), 224, 224)
-    assert "inception3a" in notebook.alt_text(fig) and "1024 x 7 x 7" in notebook.alt_text(fig)
+    assert "inception3a" in display.alt_text(fig) and "1024 x 7 x 7" in display.alt_text(fig)
     fig = plotting.plot_branches({"b1": np.zeros((4, 8, 8)), "b2": np.zeros((1, 2, 5, 5))}, channels=2)
-    assert notebook.alt_text(fig).endswith("b1 (4 channels of 8 x 8); b2 (2 channels of 5 x 5).")
+    assert display.alt_text(fig).endswith("b1 (4 channels of 8 x 8); b2 (2 channels of 5 x 5).")
     ax = plotting.plot_image(np.zeros((3, 6, 7)), title="a photo")
-    assert notebook.alt_text(ax.figure) == "The input image: a photo (6 x 7 pixels)."
+    assert display.alt_text(ax.figure) == "The input image: a photo (6 x 7 pixels)."
 
 
 def test_show_needs_alt_text_and_rejects_empty_text():
@@ -53,9 +54,9 @@ def test_show_needs_alt_text_and_rejects_empty_text():
 
     fig = plt.figure()
     with pytest.raises(ValueError, match="no alternative text"):
-        notebook.show(fig)
+        display.show(fig)
     with pytest.raises(ValueError, match="non-empty string"):
-        notebook.set_alt_text(fig, "  ")
+        display.set_alt_text(fig, "  ")
     plt.close(fig)
 
 
@@ -68,8 +69,8 @@ def test_show_puts_alt_text_in_the_image_output_metadata(monkeypatch):
         published.append(metadata)
 
     monkeypatch.setattr("IPython.display.display", fake_display)
-    fig = notebook.set_alt_text(plt.figure(), "An empty   figure.")
-    notebook.show(fig)
+    fig = display.set_alt_text(plt.figure(), "An empty   figure.")
+    display.show(fig)
     assert published == [{"image/png": {"alt": "An empty figure."}}]
     assert fig.number not in plt.get_fignums(), "show closes the figure"
 
@@ -120,10 +121,10 @@ def _hex(colour) -> str:
 def test_knockout_heat_map_describes_its_largest_drops():
     from test_knockout import _result
 
-    from inception_lab import knockout
+    from inception_lab.experiments import knockout
 
     ax = knockout.plot_knockout(_result())
-    text = notebook.alt_text(ax.figure)
+    text = display.alt_text(ax.figure)
     assert text == knockout.describe_knockout(_result())
     assert "toy" in text and "baseline 90.0 % on 100 test images" in text and "(m1, m2)" in text
     # drops: m1/a 40, m2/a 20, m1/b 2, m2/b 1, m1/c -1 points; largest three in order, two at 1 point or less
@@ -134,31 +135,31 @@ def test_knockout_heat_map_describes_its_largest_drops():
 def test_lab_chart_describes_each_preset_and_uses_the_palette():
     from test_lab import _results
 
-    from inception_lab import lab
+    from inception_lab.experiments import runner
 
     results = _results({"a": [0.80, 0.90, 0.85], "b": [0.50, 0.55, 0.52]})
-    axes = lab.plot_lab_results(results)
-    text = notebook.alt_text(axes[0].figure)
+    axes = runner.plot_lab_results(results)
+    text = display.alt_text(axes[0].figure)
     assert "a: mean 85.0 % (seeds 80.0 to 90.0 %)" in text and "b: mean 52.3 % (seeds 50.0 to 55.0 %)" in text
     assert "3 seeds" in text and "(CPU)" in text
     colours = {_hex(c) for ax in axes for coll in ax.collections for c in coll.get_facecolors()}
     assert colours == {_hex(palette.series_colour(0)), _hex(palette.series_colour(1))}
     with pytest.raises(ValueError, match="time_key"):
-        lab.describe_lab_results(results, "gpu_time_s")
+        runner.describe_lab_results(results, "gpu_time_s")
 
 
 def test_gradient_maps_say_their_sizes_and_whether_they_fill_the_window():
     import torch
     from torch import nn
 
-    from inception_lab import receptive_field as rf
+    from inception_lab.experiments import receptive_field as rf
 
     stacks = {"5x5": nn.Conv2d(1, 1, 5, padding=2), "two 3x3": nn.Sequential(nn.Conv2d(1, 1, 3, padding=1),
                                                                               nn.Conv2d(1, 1, 3, padding=1))}
     maps = {name: rf.gradient_map(m, 1, 11, generator=torch.Generator().manual_seed(0)) for name, m in stacks.items()}
     boxes = {"5x5": maps["5x5"].box, "two 3x3": (0, 10, 0, 10)}
     fig = rf.plot_gradient_maps(maps, boxes, crop=7)
-    text = notebook.alt_text(fig)
+    text = display.alt_text(fig)
     assert text.startswith("2 heat maps side by side") and "a 7 x 7 crop" in text
     assert "5x5: non-zero gradient on 5 x 5 pixels, exactly the computed window" in text
     assert "two 3x3: non-zero gradient on 5 x 5 pixels, the computed window is 11 x 11" in text
@@ -176,7 +177,7 @@ def test_feature_map_selection_describes_the_selection():
     stack[1, 2, 2], stack[4, 0, 0] = 2.5, 1.0
     maps = {"inception3a": {"branch2": stack}}
     fig = plot_feature_map_selection(torch.zeros(3, 32, 32), maps, "inception3a", "branch2", 1, label="1x1 -> 3x3")
-    text = notebook.alt_text(fig)
+    text = display.alt_text(fig)
     assert text.startswith("Feature maps of inception3a / 1x1 -> 3x3: the 32 x 32 input image, channel 1 enlarged")
     assert "channel 1 enlarged (4 x 4 heat map, max 2.50)" in text and "2 of the 6 channels respond" in text
     framed = {_hex(ax.spines["top"].get_edgecolor()) for ax in fig.axes if ax.spines["top"].get_visible()
@@ -203,5 +204,5 @@ def test_every_figure_of_the_notebook_has_alt_text(path):
         for output in outputs:
             if "image/png" in output.get("data", {}) and not output.get("metadata", {}).get("image/png", {}).get("alt"):
                 missing.append(index)
-    assert no_show == [], f"cells {no_show} use plt.show(): show figures with inception_lab.notebook.show"
+    assert no_show == [], f"cells {no_show} use plt.show(): show figures with inception_lab.viz.display.show"
     assert missing == [], f"cells {missing} hold a figure without alternative text"

@@ -6,8 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from inception_lab.batchnorm import ScratchBatchNorm2d
-
+from inception_lab.nn.batchnorm import ScratchBatchNorm2d
 
 C = 5
 SETTINGS = {  # name -> (momentum, affine, track_running_stats)

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from inception_lab.models import bn_inception as bi
-from inception_lab.papers import batch_normalization as bp
 from inception_lab.cost import count
-from inception_lab.layers import ConvBNReLU, ConvReLU
+from inception_lab.models import bn_inception as bi
+from inception_lab.nn.layers import ConvBNReLU, ConvReLU
+from inception_lab.papers import batch_normalization as bp
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +209,7 @@ def test_registry_names_the_builders():
 
 def test_training_runs_give_the_papers_ratios():
     """[BN, §4.2.2]: "BN-x5 needs 14 times fewer steps"; BN-x30 "5 times fewer"; BN alone about 2.3x."""
-    from inception_lab.papers.batch_normalization import BN_X30_STEPS_TO_MAX, BN_X5_CHANGES, RUN
+    from inception_lab.papers.batch_normalization import BN_X5_CHANGES, BN_X30_STEPS_TO_MAX, RUN
 
     inception = RUN["Inception"].steps_to_match
     assert int(inception / RUN["BN-x5"].steps_to_match) == 14

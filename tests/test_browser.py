@@ -19,7 +19,6 @@ import time
 
 import pytest
 import yaml
-
 from test_book import toc_pages
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -330,7 +329,7 @@ def test_reads_offline_from_file(browser, built_book):
         context.close()
 
 
-# Every figure goes through inception_lab.notebook.show with alt text from its data (CONTRIBUTING.md).
+# Every figure goes through inception_lab.viz.display.show with alt text from its data (CONTRIBUTING.md).
 @pytest.mark.parametrize("name", PAGES)
 def test_every_image_has_alt_text(facts, name):
     """Alternative text that says something: not empty, not the file's path (myst-nb's default)."""

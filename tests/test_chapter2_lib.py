@@ -12,8 +12,14 @@ import torch  # noqa: E402
 from inception_lab import data, pretrained, train  # noqa: E402
 from inception_lab.models.googlenet import GoogLeNet, mini_googlenet  # noqa: E402
 from inception_lab.widgets.feature_maps import (  # noqa: E402
-    FeatureMapExplorer, branch_offsets, branch_options, capture_layer_maps, describe_selection, feature_map_layers,
-    plot_feature_map_selection)
+    FeatureMapExplorer,
+    branch_offsets,
+    branch_options,
+    capture_layer_maps,
+    describe_selection,
+    feature_map_layers,
+    plot_feature_map_selection,
+)
 
 # ---------------------------------------------------------------------------------------------------------
 # Shipped weights

@@ -10,9 +10,9 @@ import torchinfo
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from inception_lab import cost, shapes
 from inception_lab.models import googlenet
-from inception_lab import shapes
-from inception_lab import cost, layers
+from inception_lab.nn import layers
 
 
 def measured(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, int]:

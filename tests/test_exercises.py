@@ -2,7 +2,9 @@
 
 import pytest
 
-from inception_lab.exercises import batchnorm as e3, googlenet as e2, inception_module as e1
+from inception_lab.exercises import batchnorm as e3
+from inception_lab.exercises import googlenet as e2
+from inception_lab.exercises import inception_module as e1
 
 CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)
     # chapter 1

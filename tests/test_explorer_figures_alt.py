@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from inception_lab.cost import factorization as fc  # noqa: E402
 from inception_lab.cost import grid_reduction as gr  # noqa: E402
-from inception_lab.notebook import alt_text  # noqa: E402
+from inception_lab.viz.display import alt_text  # noqa: E402
 from inception_lab.widgets import plot_view  # noqa: E402
 from inception_lab.widgets.factorization import plot_sweep, plot_variants  # noqa: E402
 from inception_lab.widgets.grid_reduction import MIXED_6A_SETTING, plot_strategies  # noqa: E402

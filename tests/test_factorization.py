@@ -9,15 +9,14 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from inception_lab import factorization_fit as ff
-from inception_lab import receptive_field as rf
 from inception_lab.cost import chain_cost, count
 from inception_lab.cost import factorization as fc
-from inception_lab.layers import ConvBNReLU, ConvReLU, FactorizedConv, StackedConv, conv_bn_relu_tv
+from inception_lab.experiments import kernel_fit as ff
+from inception_lab.experiments import receptive_field as rf
+from inception_lab.experiments.timing import time_modules
+from inception_lab.nn.layers import ConvBNReLU, ConvReLU, FactorizedConv, StackedConv, conv_bn_relu_tv, to_spec
 from inception_lab.papers import rethinking as paper
 from inception_lab.shapes import start_shape
-from inception_lab.timing import time_modules
-from inception_lab.walk import to_spec
 
 
 def linear(in_channels, out_channels, kernel_size, stride=1, padding=0):

@@ -8,7 +8,8 @@ import urllib.error
 import pytest
 import torch
 
-from inception_lab import calibration, family, pretrained
+from inception_lab import pretrained
+from inception_lab.experiments import calibration, family
 from inception_lab.models import build_model
 from inception_lab.models import inception_v2 as v2
 from inception_lab.models import inception_v3 as v3

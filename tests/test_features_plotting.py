@@ -10,11 +10,18 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from inception_lab import cost, layers, plotting  # noqa: E402
-from inception_lab.features import (  # noqa: E402
-    capture_branches, capture_features, multi_branch, record_outputs, strongest_channels_first)
-from inception_lab.models import googlenet  # noqa: E402
+from inception_lab import cost  # noqa: E402
+from inception_lab.experiments.features import (  # noqa: E402
+    capture_branches,
+    capture_features,
+    multi_branch,
+    record_outputs,
+    strongest_channels_first,
+)
 from inception_lab.images import denormalize_image, load_sample_image, normalize_image  # noqa: E402
+from inception_lab.models import googlenet  # noqa: E402
+from inception_lab.nn import layers
+from inception_lab.viz import plotting
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from inception_lab.batchnorm import ScratchBatchNorm2d
-from inception_lab.models.bn_inception import mini_bn_inception
 from inception_lab.cost import count
-from inception_lab.folding import fold_batchnorm, fold_conv_bn
-from inception_lab.layers import ConvBNReLU
+from inception_lab.models.bn_inception import mini_bn_inception
+from inception_lab.nn.batchnorm import ScratchBatchNorm2d
+from inception_lab.nn.folding import fold_batchnorm, fold_conv_bn
+from inception_lab.nn.layers import ConvBNReLU
 
 
 def randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:

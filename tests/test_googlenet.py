@@ -16,12 +16,11 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from inception_lab import pretrained
-from inception_lab.cost import separable_conv_cost
+from inception_lab.cost import Cost, count, separable_conv_cost
 from inception_lab.models import googlenet as gn
-from inception_lab.papers import going_deeper as paper
-from inception_lab.cost import Cost, count
 from inception_lab.models.googlenet import Inception
-from inception_lab.losses import AuxOutputs, inception_loss
+from inception_lab.nn.losses import AuxOutputs, inception_loss
+from inception_lab.papers import going_deeper as paper
 
 BUILDERS = {"googlenet": gn.googlenet, "googlenet_tv": gn.googlenet_tv}
 

@@ -7,11 +7,12 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from inception_lab import bottleneck, cost, walk
-from inception_lab.compare import compare_modules
+from inception_lab import cost
 from inception_lab.cost import grid_reduction as gr
-from inception_lab.grid_reduction import ConvFirst, GridReduction, PoolFirst
-from inception_lab.layers import ConvReLU, conv_bn_relu_tv
+from inception_lab.experiments import representation
+from inception_lab.nn.equivalence import compare_modules
+from inception_lab.nn.layers import ConvReLU, conv_bn_relu_tv, to_spec
+from inception_lab.nn.reduction import ConvFirst, GridReduction, PoolFirst
 from inception_lab.papers import rethinking as paper
 
 EVEN = [(8, 4), (28, 64), (36, 16), (70, 320)]
@@ -101,7 +102,7 @@ def test_modules_describe_themselves_and_count_exactly(pool, padding, size, kern
     k, out = 12, 40
     for strategy, (module, spec) in _modules(k, out, pool, padding, kernel).items():
         module.eval()
-        assert walk.to_spec(module) == tuple(spec), strategy
+        assert to_spec(module) == tuple(spec), strategy
         predicted = gr.strategy_cost(strategy, spec, k, size)
         x = torch.randn(2, k, size, size)
         with FlopCounterMode(display=False) as counter, torch.no_grad():
@@ -147,33 +148,33 @@ def test_inception_v3_reductions_are_fig10_modules():
 # The bottleneck experiment's pieces
 # ---------------------------------------------------------------------------------------------------------
 def test_feature_maps_are_standardised_and_reproducible():
-    maps = bottleneck.feature_maps(16, channels=4)
+    maps = representation.feature_maps(16, channels=4)
     assert maps.shape == (16, 4, 32, 32)
     torch.testing.assert_close(maps.mean(dim=(0, 2, 3)), torch.zeros(4), atol=1e-5, rtol=0)
     torch.testing.assert_close(maps.std(dim=(0, 2, 3)), torch.ones(4), atol=1e-4, rtol=0)
-    torch.testing.assert_close(maps, bottleneck.feature_maps(16, channels=4))
+    torch.testing.assert_close(maps, representation.feature_maps(16, channels=4))
 
 
 @pytest.mark.parametrize("strategy", gr.STRATEGIES)
 def test_every_reduction_halves_the_grid_and_doubles_the_channels(strategy):
-    module = bottleneck.build_reduction(strategy, 8, pool="avg")
+    module = representation.build_reduction(strategy, 8, pool="avg")
     assert module(torch.zeros(1, 8, 32, 32)).shape == (1, 16, 16, 16)
     x = torch.randn(2, 8, 32, 32)
-    assert bottleneck.Reconstructor(module, 8)(x).shape == x.shape
+    assert representation.Reconstructor(module, 8)(x).shape == x.shape
 
 
 def test_r_squared_and_a_short_training_run():
     x = torch.randn(4, 3, 8, 8)
-    assert bottleneck.r_squared(x, x) == 1.0
-    assert bottleneck.r_squared(x.mean(dim=(0, 2, 3), keepdim=True).expand_as(x), x) == pytest.approx(0.0, abs=1e-6)
-    maps = bottleneck.feature_maps(32, channels=4)
-    result = bottleneck.train_recovery("parallel", maps, maps, steps=3, batch_size=8)
+    assert representation.r_squared(x, x) == 1.0
+    assert representation.r_squared(x.mean(dim=(0, 2, 3), keepdim=True).expand_as(x), x) == pytest.approx(0.0, abs=1e-6)
+    maps = representation.feature_maps(32, channels=4)
+    result = representation.train_recovery("parallel", maps, maps, steps=3, batch_size=8)
     assert result.steps == 3 and result.r2 < 1.0
-    assert result.macs == gr.strategy_cost("parallel", walk.to_spec(bottleneck.build_reduction("parallel", 4)),
+    assert result.macs == gr.strategy_cost("parallel", to_spec(representation.build_reduction("parallel", 4)),
                                            4, 32).macs
     with pytest.raises(ValueError, match="strategy must be one of"):
-        bottleneck.build_reduction("stride", 8)
-    assert isinstance(bottleneck.build_reduction("conv_first", 8).conv, ConvReLU)
+        representation.build_reduction("stride", 8)
+    assert isinstance(representation.build_reduction("conv_first", 8).conv, ConvReLU)
 
 
 def test_the_cost_module_imports_without_torch():

@@ -9,8 +9,12 @@ import pytest  # noqa: E402
 from inception_lab.cost.grid_reduction import compare_strategies  # noqa: E402
 from inception_lab.exercises import grid_reduction as ex  # noqa: E402
 from inception_lab.widgets import Explorer  # noqa: E402
-from inception_lab.widgets.grid_reduction import (MIXED_6A_SETTING, GridReductionExplorer, comparison_text,  # noqa: E402
-                                                  plot_strategies)
+from inception_lab.widgets.grid_reduction import (  # noqa: E402
+    MIXED_6A_SETTING,
+    GridReductionExplorer,
+    comparison_text,
+    plot_strategies,
+)
 
 
 def bars(explorer, panel):

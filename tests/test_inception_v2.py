@@ -10,10 +10,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from inception_lab.cost import count
-from inception_lab.family import cost_of
-from inception_lab.losses import AuxOutputs
+from inception_lab.experiments.family import cost_of
 from inception_lab.models import PRESETS, build_model
 from inception_lab.models import inception_v2 as v2
+from inception_lab.nn.losses import AuxOutputs
 from inception_lab.papers import rethinking
 from inception_lab.shapes import scale_width
 

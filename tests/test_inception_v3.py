@@ -10,9 +10,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from inception_lab.cost import count
-from inception_lab.losses import AuxOutputs
 from inception_lab.models import build_model
 from inception_lab.models import inception_v3 as v3
+from inception_lab.nn.losses import AuxOutputs
 
 EXACT = {True: 27_161_264, False: 23_834_568}  # parameters with / without the auxiliary classifier
 MACS_299 = 5_713_216_096  # eval mode, 1x3x299x299: torchvision's published "5.713 GFLOPS"

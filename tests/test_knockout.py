@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from inception_lab import budget, knockout  # noqa: E402
 from inception_lab.exercises import lab as ex  # noqa: E402
+from inception_lab.experiments import budget, knockout  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_branch_slices_tile_the_concatenation(model):
 
 
 def test_knocked_out_zeroes_exactly_one_branch_and_cleans_up(model, images):
-    from inception_lab.features import capture_features
+    from inception_lab.experiments.features import capture_features
 
     before = capture_features(model, images, ["inception4a"])["inception4a"]
     cut = knockout.branch_slices(model.inception4a)["branch2"]

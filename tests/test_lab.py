@@ -10,17 +10,18 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import inception_lab
-from inception_lab import budget, cost, lab
+from inception_lab import cost
 from inception_lab.exercises import lab as ex
+from inception_lab.experiments import budget, runner
 from inception_lab.models import PRESETS
 
-TINY = lab.Recipe(n_train=64, n_test=32, epochs=1, batch_size=16)
+TINY = runner.Recipe(n_train=64, n_test=32, epochs=1, batch_size=16)
 
 
 @pytest.fixture(scope="module")
 def tiny_results():
     torch.set_num_threads(1)
-    return lab.run_lab(["mini_googlenet", "mini_bn_inception"], TINY, seeds=[0, 1], device="cpu")
+    return runner.run_lab(["mini_googlenet", "mini_bn_inception"], TINY, seeds=[0, 1], device="cpu")
 
 
 def test_run_lab_records_every_run_with_its_receipt(tiny_results):
@@ -48,29 +49,29 @@ def test_counts_in_the_results_are_the_exact_counts(tiny_results):
 
 def test_same_seed_same_run():
     torch.set_num_threads(1)
-    a = lab.run_lab(["mini_bn_inception"], TINY, seeds=[3], device="cpu")
-    b = lab.run_lab(["mini_bn_inception"], TINY, seeds=[3], device="cpu")
+    a = runner.run_lab(["mini_bn_inception"], TINY, seeds=[3], device="cpu")
+    b = runner.run_lab(["mini_bn_inception"], TINY, seeds=[3], device="cpu")
     assert a.runs[0].test_acc == b.runs[0].test_acc and a.runs[0].test_loss == b.runs[0].test_loss
 
 
 def test_save_and_load_round_trip(tiny_results, tmp_path):
     path = tmp_path / "lab.json"
     tiny_results.save(path)
-    loaded = lab.LabResults.load(path)
+    loaded = runner.LabResults.load(path)
     assert loaded.to_dict() == json.loads(path.read_text())
     assert loaded.table() == tiny_results.table() and loaded.receipts() == tiny_results.receipts()
     assert loaded.findings() == tiny_results.findings()
     path.write_text(json.dumps({"runs": [{"preset": "x"}]}))
     with pytest.raises(ValueError, match="not a lab results record"):
-        lab.LabResults.load(path)
+        runner.LabResults.load(path)
 
 
-def _results(accs: dict) -> lab.LabResults:
-    runs = [lab.LabRun(preset=p, seed=s, options={}, params=1, macs=1, test_acc=a, test_loss=0.0, train_acc=0.0,
+def _results(accs: dict) -> runner.LabResults:
+    runs = [runner.LabRun(preset=p, seed=s, options={}, params=1, macs=1, test_acc=a, test_loss=0.0, train_acc=0.0,
                        test_acc_curve=[a], steps=1, examples=1, epochs=1, wall_time_s=1.0, cpu_time_s=1.0,
                        device="cpu", amp="off", torch_version="t", library_version="v")
             for p, values in accs.items() for s, a in enumerate(values)]
-    return lab.LabResults(recipe={}, runs=runs)
+    return runner.LabResults(recipe={}, runs=runs)
 
 
 def test_within_spread_means_overlapping_ranges():
@@ -88,21 +89,21 @@ def test_within_spread_means_overlapping_ranges():
 
 def test_bad_arguments_say_what_is_allowed():
     with pytest.raises(ValueError, match="non-empty list"):
-        lab.run_lab("mini_googlenet", TINY)
+        runner.run_lab("mini_googlenet", TINY)
     with pytest.raises(ValueError, match="unknown preset"):
-        lab.run_lab(["mini_alexnet"], TINY)
+        runner.run_lab(["mini_alexnet"], TINY)
     with pytest.raises(ValueError, match="dataset"):
-        lab.Recipe(dataset="imagenet")
+        runner.Recipe(dataset="imagenet")
     with pytest.raises(ValueError, match="n_train"):
-        lab.make_datasets(lab.Recipe(n_train=None))
+        runner.make_datasets(runner.Recipe(n_train=None))
     with pytest.raises(ValueError, match="unknown preset"):
         budget.build_lab_model("mini_alexnet")
 
 
 def test_time_steps_and_estimate():
-    times = lab.time_steps(["mini_googlenet", "mini_bn_inception"], TINY, repeats=1, steps=1, device="cpu")
+    times = runner.time_steps(["mini_googlenet", "mini_bn_inception"], TINY, repeats=1, steps=1, device="cpu")
     assert set(times) == {"mini_googlenet", "mini_bn_inception"} and all(t > 0 for t in times.values())
-    estimate = lab.estimate_seconds({"m": 100.0}, TINY, n_train=64, seeds=2)
+    estimate = runner.estimate_seconds({"m": 100.0}, TINY, n_train=64, seeds=2)
     assert estimate == {"m": pytest.approx(0.1 * 4 * 2)}
 
 
@@ -150,9 +151,9 @@ def test_the_cifar10_switch_trains_the_same_presets(tmp_path, monkeypatch):
     cifar = pytest.importorskip("torchvision.datasets.cifar")
     _write_fake_cifar(tmp_path)
     monkeypatch.setattr(cifar, "check_integrity", lambda *args, **kwargs: True)  # fake files, other MD5s
-    recipe = dataclasses.replace(lab.Recipe.cifar10(epochs=1, batch_size=8, root=str(tmp_path)), num_workers=0)
+    recipe = dataclasses.replace(runner.Recipe.cifar10(epochs=1, batch_size=8, root=str(tmp_path)), num_workers=0)
     assert recipe.augment and recipe.channels_last and recipe.amp is None
-    results = lab.run_lab(["mini_googlenet"], recipe, seeds=[0], device="cpu")
+    results = runner.run_lab(["mini_googlenet"], recipe, seeds=[0], device="cpu")
     run = results.runs[0]
     assert run.examples == 20 and run.steps == 3 and results.recipe["dataset"] == "cifar10"
 
@@ -165,7 +166,7 @@ def test_cifar10_offline_gives_the_clear_message(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cifar, "download_and_extract_archive", offline)
     with pytest.raises(RuntimeError, match="No internet"):
-        lab.make_datasets(lab.Recipe.cifar10(root=str(tmp_path)))
+        runner.make_datasets(runner.Recipe.cifar10(root=str(tmp_path)))
 
 
 # --- exercises -----------------------------------------------------------------------------------------------

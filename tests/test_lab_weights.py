@@ -6,7 +6,8 @@ import json
 import pytest
 import torch
 
-from inception_lab import budget, data, pretrained, train
+from inception_lab import data, pretrained, train
+from inception_lab.experiments import budget
 
 LAB_SHIPPED = [name for name in pretrained.shipped_presets() if name in budget.LAB_PRESETS]
 

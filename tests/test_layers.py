@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from inception_lab.models import googlenet
-from inception_lab import layers
-from inception_lab.compare import compare_modules, copy_parameters_in_order
+from inception_lab.nn import layers
+from inception_lab.nn.equivalence import compare_modules, copy_parameters_in_order
 
 
 def test_naive_module_shapes_and_channel_sum():

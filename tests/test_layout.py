@@ -18,12 +18,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from inception_lab import diagrams, shapes, walk  # noqa: E402
+from inception_lab import shapes  # noqa: E402
 from inception_lab.cost import inception as inception_cost  # noqa: E402
-from inception_lab.layers import ConvBNReLU, ConvReLU, MultiBranch, conv_bn_relu_tv  # noqa: E402
 from inception_lab.models import PRESETS  # noqa: E402
 from inception_lab.models import bn_inception as bi  # noqa: E402
 from inception_lab.models import googlenet as gn  # noqa: E402
+from inception_lab.nn import shape_walk
+from inception_lab.nn.layers import ConvBNReLU, ConvReLU, MultiBranch, conv_bn_relu_tv  # noqa: E402
+from inception_lab.viz import diagrams
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "inception_lab"
@@ -80,8 +82,8 @@ def test_the_formula_layer_imports_without_torch(module):
 def test_every_preset_builds_and_walks():
     for name, builder in PRESETS.items():
         model = builder()
-        assert walk.min_input_size(model) >= 1, name
-        assert list(walk.stage_shapes(model, 224, 224))[-1] == "avgpool", name
+        assert shape_walk.min_input_size(model) >= 1, name
+        assert list(shape_walk.stage_shapes(model, 224, 224))[-1] == "avgpool", name
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def test_contract_errors():
 # ---------------------------------------------------------------------------------------------------------
 def test_stage_shapes_agree_with_a_forward_pass():
     model = gn.googlenet(aux_logits=False, init_weights="pytorch").eval()
-    expected = walk.stage_shapes(model, 96, 80)
+    expected = shape_walk.stage_shapes(model, 96, 80)
     x = torch.zeros(1, 3, 96, 80)
     with torch.no_grad():
         for name, stage in model.main_path():

@@ -17,8 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
-
 from conftest import load_module  # noqa: E402
+
 from inception_lab import cost  # noqa: E402
 from inception_lab.cost import explorers, factorization, grid_reduction, inception  # noqa: E402
 from inception_lab.cost.view import PALETTE, check_settings  # noqa: E402
@@ -97,7 +97,7 @@ def test_factorization_view_matches_the_widget_and_count(settings):
 
 @pytest.mark.parametrize("settings", CH5_GRID)
 def test_grid_reduction_view_matches_the_widget_and_count(settings):
-    from inception_lab.grid_reduction import ConvFirst, GridReduction, PoolFirst
+    from inception_lab.nn.reduction import ConvFirst, GridReduction, PoolFirst
     from inception_lab.widgets.grid_reduction import GridReductionExplorer
 
     view = grid_reduction.explorer_view(settings)

@@ -5,9 +5,9 @@ import pathlib
 
 import pytest
 import yaml
+from conftest import load_module
 
 import inception_lab
-from conftest import load_module
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 pin_notebooks = load_module("scripts/pin_notebooks.py")

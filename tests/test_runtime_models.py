@@ -5,7 +5,7 @@ import torch
 
 import inception_lab
 from inception_lab import runtime
-from inception_lab.losses import AuxOutputs
+from inception_lab.nn.losses import AuxOutputs
 
 
 def test_pick_device_prefers_what_is_available(monkeypatch):

@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from inception_lab import train
-from inception_lab.losses import AuxOutputs
+from inception_lab.nn.losses import AuxOutputs
 
 
 class TinyCNN(nn.Module):

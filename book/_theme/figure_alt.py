@@ -2,7 +2,7 @@
 
 myst-nb 1.4 takes an image's ``alt`` only from cell metadata (``mystnb: image: alt``), one text for every image
 of a cell, typed by hand; it drops ``alt`` from the output's own metadata. The library writes the text there
-(``inception_lab.notebook.show``: ``{"image/png": {"alt": ...}}``), so this hook reads each notebook's image
+(``inception_lab.viz.display.show``: ``{"image/png": {"alt": ...}}``), so this hook reads each notebook's image
 outputs, names them as myst-nb does (the SHA-256 of the image bytes) and copies their text onto the image nodes.
 """
 

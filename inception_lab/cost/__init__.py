@@ -21,11 +21,27 @@ formulas (torch is imported inside :func:`count` only). The names below are the 
 Introduced in chapter 1 (``notebooks/01_inception_module.ipynb``).
 """
 
-from inception_lab.cost.core import (Cost, ModuleCost, batchnorm_cost, chain_cost, conv2d_cost, linear_cost,
-                                     module_cost, op_cost, parallel_cost, separable_conv_cost, total)
+from inception_lab.cost.core import (
+                                     Cost,
+                                     ModuleCost,
+                                     batchnorm_cost,
+                                     chain_cost,
+                                     conv2d_cost,
+                                     linear_cost,
+                                     module_cost,
+                                     op_cost,
+                                     parallel_cost,
+                                     separable_conv_cost,
+                                     total,
+)
 from inception_lab.cost.counting import CostReport, LayerCost, count
-from inception_lab.cost.inception import (compare_inception_modules, inception_naive_cost, inception_reduced_cost,
-                                          naive_spec, reduced_spec)
+from inception_lab.cost.inception import (
+                                     compare_inception_modules,
+                                     inception_naive_cost,
+                                     inception_reduced_cost,
+                                     naive_spec,
+                                     reduced_spec,
+)
 
 __all__ = ["Cost", "ModuleCost", "batchnorm_cost", "chain_cost", "conv2d_cost", "linear_cost", "module_cost",
            "op_cost", "parallel_cost", "separable_conv_cost", "total", "CostReport", "LayerCost", "count",

@@ -5,8 +5,9 @@ Pure Python: imports only :mod:`inception_lab.checks` and :mod:`inception_lab.sh
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from inception_lab.checks import IntPair, check_positive_int, pair
 from inception_lab.shapes import Node, Op, Parallel, Shape, apply, chain_label, start_shape
@@ -24,12 +25,12 @@ class Cost:
         """Floating point operations, counting a multiply-accumulate as two (``FlopCounterMode``'s unit)."""
         return 2 * self.macs
 
-    def __add__(self, other: "Cost") -> "Cost":
+    def __add__(self, other: Cost) -> Cost:
         if not isinstance(other, Cost):
             return NotImplemented
         return Cost(self.params + other.params, self.macs + other.macs)
 
-    def __radd__(self, other: Any) -> "Cost":  # lets sum() start from 0
+    def __radd__(self, other: Any) -> Cost:  # lets sum() start from 0
         if other == 0:
             return self
         return NotImplemented
@@ -87,7 +88,7 @@ def batchnorm_cost(num_features: int, *, affine: bool = True) -> Cost:
 
 def separable_conv_cost(in_channels: int = 3, out_channels: int = 64, kernel_size: int = 7,
                         output_size: int = 112, depth_multiplier: int = 8, bias: bool = False) -> Cost:
-    """Cost of a depthwise-separable convolution (:class:`~inception_lab.layers.SeparableConv`).
+    """Cost of a depthwise-separable convolution (:class:`~inception_lab.nn.layers.SeparableConv`).
 
     depthwise: ``in_channels * depth_multiplier`` filters of ``k x k`` over one channel each; pointwise: a 1x1
     convolution to ``out_channels``. The defaults are GoogLeNet's Table 1 first line (3 -> 24 -> 64, 7x7, 112x112

@@ -7,8 +7,9 @@ torch is imported only inside :func:`count`, so ``import inception_lab.cost`` st
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from inception_lab.checks import check_positive_int
 from inception_lab.cost.core import Cost, conv2d_cost, linear_cost
@@ -91,7 +92,7 @@ class CostReport:
         return iter(self.layers)
 
 
-def count(model: "torch.nn.Module", input_shape: Sequence[int]) -> CostReport:
+def count(model: torch.nn.Module, input_shape: Sequence[int]) -> CostReport:
     """Count parameters and MACs of ``model`` on an input of ``input_shape`` (batch dimension included).
 
     Runs one forward pass of zeros under ``torch.no_grad()`` in the model's current mode (eval mode is what

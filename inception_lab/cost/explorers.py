@@ -9,7 +9,8 @@ The names are those of the ``data-explorer`` markers in the chapters. Pure Pytho
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from inception_lab.cost import factorization, grid_reduction, inception
 from inception_lab.cost.view import Control

@@ -8,7 +8,7 @@ Three ways to cover an ``n x n`` window, each a chain of :mod:`~inception_lab.sh
   5x5 [§3.1, Fig. 1], three 3x3 for a 7x7 [§6], two 2x2 for a 3x3 [§3.2].
 
 Every layer of these comparisons keeps the grid ("same" padding; for an even kernel that padding is uneven, as in
-TensorFlow, which a single ``nn.Conv2d`` cannot express -- the torch blocks of :mod:`inception_lab.layers` take odd
+TensorFlow, which a single ``nn.Conv2d`` cannot express -- the torch blocks of :mod:`inception_lab.nn.layers` take odd
 kernels only). So a layer's MACs are :func:`~inception_lab.cost.core.conv2d_cost` on a ``grid x grid`` output,
 and for odd kernels :func:`chain_cost_same_grid` equals the shape walk's :func:`~inception_lab.cost.core.chain_cost`
 exactly (a test checks it, and the torch counter agrees).
@@ -21,7 +21,8 @@ Introduced in chapter 4 (``notebooks/04_factorization.ipynb``). Pure Python.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from inception_lab.checks import check_choice, check_positive_int
 from inception_lab.cost.core import Cost, conv2d_cost, total

@@ -9,7 +9,7 @@ Going from a ``d x d`` grid with ``k`` filters to ``d/2 x d/2`` with ``2k`` filt
 
 Each strategy is a chain of :mod:`inception_lab.shapes` nodes; :func:`strategy_cost` walks it with the one shape walk
 and prices it with :func:`inception_lab.cost.core.chain_cost`, so there is no second formula. The torch modules of
-:mod:`inception_lab.grid_reduction` describe themselves with exactly these chains (a test checks it).
+:mod:`inception_lab.nn.reduction` describe themselves with exactly these chains (a test checks it).
 
 Which operations does §5 count? "2d^2k^2 operations" for ``k -> 2k`` channels on a ``d x d`` grid is
 ``d^2 * k * 2k``: the multiply-accumulates of a **1x1** convolution. With a ``n x n`` kernel every count is
@@ -22,8 +22,9 @@ Introduced in chapter 5 (``notebooks/05_grid_reduction.ipynb``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from inception_lab.checks import check_choice, check_non_negative_int, check_number, check_positive_int
 from inception_lab.cost.core import chain_cost

@@ -9,7 +9,8 @@ entry point: plain data that the ipywidgets explorer and the book's live explore
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from inception_lab.checks import IntPair, check_choice, check_positive_int
 from inception_lab.cost.core import ModuleCost, parallel_cost

@@ -10,8 +10,9 @@ bar lengths into the page. So every number, label and bar length is computed her
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from inception_lab.checks import check_choice, check_number
 

@@ -16,8 +16,9 @@ common mistakes so a wrong answer gets a hint rather than just "wrong" (:func:`c
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

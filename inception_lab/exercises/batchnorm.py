@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from inception_lab.batchnorm import ScratchBatchNorm2d
 from inception_lab.exercises import Feedback, check_number
-from inception_lab.folding import fold_conv_bn
 from inception_lab.models.bn_inception import BNInceptionModule
+from inception_lab.nn.batchnorm import ScratchBatchNorm2d
+from inception_lab.nn.folding import fold_conv_bn
 from inception_lab.papers.batch_normalization import FIGURE5, output_size_table
 
 #: Exercise 3.1 setting: module (3a) of BN-Inception [BN, Fig. 5] on its 28x28x192 input.
@@ -98,7 +99,7 @@ def fold(fn: Callable[..., Any]) -> Feedback:
     """Exercise 3.4: ``fn(weight, gamma, beta, mean, var, eps)`` folds an eval-mode BN into a bias-free conv.
 
     It must return ``(folded_weight, folded_bias)``; the checker compares with
-    :func:`inception_lab.folding.fold_conv_bn` on random layers with non-trivial statistics.
+    :func:`inception_lab.nn.folding.fold_conv_bn` on random layers with non-trivial statistics.
     """
     if not callable(fn):
         return Feedback(False, f"Pass your function itself (no parentheses), got {type(fn).__name__}.")

@@ -7,7 +7,8 @@ from typing import Any
 from inception_lab.cost import conv2d_cost, linear_cost
 from inception_lab.exercises import Feedback, check_number
 from inception_lab.models.googlenet import InceptionAux
-from inception_lab.papers.going_deeper import AUX_HEAD as PAPER_AUX, TABLE1_ROWS, InceptionRow
+from inception_lab.papers.going_deeper import AUX_HEAD as PAPER_AUX
+from inception_lab.papers.going_deeper import TABLE1_ROWS, InceptionRow
 from inception_lab.shapes import pool_output_size
 
 #: Exercise 2.1 setting: the Table 1 row whose output channels the reader computes [GoogLeNet, Table 1].

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from inception_lab.cost.grid_reduction import (MIXED_6A, conv_first_spec, fig9_ratio, parallel_spec, pool_first_spec,
-                                               strategy_cost)
+from inception_lab.cost.grid_reduction import (
+    MIXED_6A,
+    conv_first_spec,
+    fig9_ratio,
+    parallel_spec,
+    pool_first_spec,
+    strategy_cost,
+)
 from inception_lab.exercises import Feedback, check_number
 
 #: Exercise 5.1: §5's conv first with a 1x1 convolution, k = 64 -> 128 filters on a 28x28 grid ("same" padding).

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from inception_lab import budget, cost
+from inception_lab import cost
 from inception_lab.exercises import Feedback, check_number
-from inception_lab.knockout import KnockoutResult
-from inception_lab.lab import LabResults
+from inception_lab.experiments import budget
+from inception_lab.experiments.knockout import KnockoutResult
+from inception_lab.experiments.runner import LabResults
 
 #: Exercise 7.1 setting: one module of a mini preset, on the grid it sees for a 32x32 image.
 MODULE_MACS = dict(preset="mini_googlenet", module="inception3a", grid=8, image_size=32)

@@ -11,7 +11,8 @@ functions; each builder documents its options and deviations. Build any preset w
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 

@@ -3,21 +3,21 @@
 A network subclasses :class:`InceptionNet`, registers its stages as attributes in forward order (so
 ``named_children`` *is* the main path, apart from the head and the auxiliary classifiers), and writes one method,
 ``_trunk(x, aux)``: the stem and the Inception modules with a shape comment per stage, appending auxiliary logits
-to ``aux`` when it is a list. Everything else -- ``forward`` (logits, or :class:`~inception_lab.losses.AuxOutputs`
+to ``aux`` when it is a list. Everything else -- ``forward`` (logits, or :class:`~inception_lab.nn.losses.AuxOutputs`
 in train mode), ``forward_features``, ``forward_head``, ``stage_shapes``, ``min_input_size`` and a clear error for
 inputs that are too small -- is here once.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
-from inception_lab import walk
 from inception_lab.checks import check_image_batch
-from inception_lab.losses import AuxOutputs
+from inception_lab.nn import shape_walk
+from inception_lab.nn.losses import AuxOutputs
 
 #: ImageNet's per-channel mean and std (torchvision's normalisation).
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -55,12 +55,12 @@ class InceptionNet(nn.Module):
         Raises:
             ValueError: if the input is too small, naming the first stage whose output would be empty.
         """
-        return {name: shape.chw for name, shape in walk.stage_shapes(self, height, width).items()}
+        return {name: shape.chw for name, shape in shape_walk.stage_shapes(self, height, width).items()}
 
     @property
     def min_input_size(self) -> int:
         """Smallest square input side the network accepts (every stage keeps an output position)."""
-        return walk.min_input_size(self)
+        return shape_walk.min_input_size(self)
 
     def check_input(self, x: torch.Tensor) -> None:
         """A clear ``ValueError`` for a wrong shape or an input too small (the shape walk, once per input size)."""
@@ -86,7 +86,7 @@ class InceptionNet(nn.Module):
         return self.fc(self.dropout(torch.flatten(x, 1)))  # N x num_classes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | AuxOutputs:
-        """Logits in eval mode; :class:`~inception_lab.losses.AuxOutputs` in train mode with auxiliary heads.
+        """Logits in eval mode; :class:`~inception_lab.nn.losses.AuxOutputs` in train mode with auxiliary heads.
 
         The auxiliary heads run only in train mode: "At inference time, these auxiliary networks are discarded"
         [GoogLeNet, §5].

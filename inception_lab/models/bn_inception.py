@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from inception_lab.checks import (check_bool, check_choice, check_non_negative_int, check_positive_int,
-                                  check_probability)
-from inception_lab.initialization import INIT_SCHEMES, init_weights_
-from inception_lab.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, SeparableConv
+from inception_lab.checks import check_bool, check_choice, check_non_negative_int, check_positive_int, check_probability
 from inception_lab.models.base import InceptionNet
+from inception_lab.nn.initialization import INIT_SCHEMES, init_weights_
+from inception_lab.nn.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, SeparableConv
 from inception_lab.papers import batch_normalization as paper
 from inception_lab.papers.going_deeper import FIRST_CONVS
 from inception_lab.shapes import scale_width
@@ -50,8 +49,8 @@ class BNInceptionModule(MultiBranch):
     concatenation" [BN, Fig. 5 text].
 
     Args:
-        conv_block: :class:`~inception_lab.layers.ConvBNReLU` (conv, BN before the ReLU: the paper) or
-            :class:`~inception_lab.layers.ConvReLU` (conv with bias, no BN: the same module without BN).
+        conv_block: :class:`~inception_lab.nn.layers.ConvBNReLU` (conv, BN before the ReLU: the paper) or
+            :class:`~inception_lab.nn.layers.ConvReLU` (conv with bias, no BN: the same module without BN).
 
     Shape:
         (N, in_channels, H, W) -> (N, ch1x1 + ch3x3 + dbl3x3 + (pool_proj or in_channels), H', W') with
@@ -101,7 +100,7 @@ class BNInceptionModule(MultiBranch):
 
     @classmethod
     def from_row(cls, row: paper.Figure5Row, in_channels: int, conv_block: ConvBlockFactory = ConvBNReLU,
-                 width_divisor: int = 1) -> "BNInceptionModule":
+                 width_divisor: int = 1) -> BNInceptionModule:
         """The module of one inception row of :data:`~inception_lab.papers.batch_normalization.FIGURE5`, every width divided by ``width_divisor``."""
         if not row.is_inception:
             raise ValueError(f"row {row.name!r} is a {row.type!r} row, not an inception module.")
@@ -250,7 +249,7 @@ def bn_inception(num_classes: int = 1000, *, first_conv: str = "plain", use_bn: 
             the paper's "*": depthwise 7x7 with depth multiplier 8, then 1x1 [BN, Fig. 5 text].
         use_bn: ``False`` builds the same network with conv+bias+ReLU atoms (no BN).
         dropout: dropout before the classifier (0: "Remove Dropout" [BN, §4.2.1]; GoogLeNet used 0.4).
-        init_weights: a scheme of :data:`~inception_lab.initialization.INIT_SCHEMES` (default: He-normal
+        init_weights: a scheme of :data:`~inception_lab.nn.initialization.INIT_SCHEMES` (default: He-normal
             convolutions, N(0, 0.01) classifier, identical draws with and without BN).
 
     Deviations:
@@ -282,7 +281,7 @@ def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divis
         in_channels: image channels.
         first_conv: ``"plain"`` or ``"separable"`` (depth multiplier 8), as in :func:`bn_inception`.
         dropout: dropout before the classifier.
-        init_weights: a scheme of :data:`~inception_lab.initialization.INIT_SCHEMES` (default: He-normal
+        init_weights: a scheme of :data:`~inception_lab.nn.initialization.INIT_SCHEMES` (default: He-normal
             convolutions, N(0, 0.01) classifier, identical draws with and without BN).
 
     Deviations:

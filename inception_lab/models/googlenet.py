@@ -11,16 +11,16 @@ Introduced in chapters 1 and 2. Units follow :mod:`inception_lab.cost`.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from inception_lab.checks import check_choice, check_image_batch, check_positive_int, check_probability
 from inception_lab.cost.inception import BRANCH3_KERNELS
-from inception_lab.initialization import INIT_SCHEMES, init_weights_
-from inception_lab.layers import ConvBlockFactory, ConvReLU, MultiBranch, SeparableConv, conv_bn_relu_tv
 from inception_lab.models.base import InceptionNet, imagenet_to_unit_scaling
+from inception_lab.nn.initialization import INIT_SCHEMES, init_weights_
+from inception_lab.nn.layers import ConvBlockFactory, ConvReLU, MultiBranch, SeparableConv, conv_bn_relu_tv
 from inception_lab.papers import going_deeper as paper
 from inception_lab.papers.going_deeper import AuxSpec, InceptionRow, StemSpec
 from inception_lab.shapes import scale_width
@@ -61,7 +61,7 @@ class Inception(MultiBranch):
     Its spec is :func:`inception_lab.cost.inception.reduced_spec`.
 
     Args:
-        conv_block: :class:`~inception_lab.layers.ConvReLU` (the paper) or a BN atom.
+        conv_block: :class:`~inception_lab.nn.layers.ConvReLU` (the paper) or a BN atom.
         branch3_kernel_size: 5 as in the paper.
 
     Deviations:
@@ -100,7 +100,7 @@ class InceptionAux(nn.Module):
     Args:
         in_channels: channels of the module it sits on (512 for 4a, 528 for 4d).
         num_classes: classes it predicts ("the same 1000 classes as the main classifier").
-        conv_block: the conv atom (:class:`~inception_lab.layers.ConvReLU` in the paper).
+        conv_block: the conv atom (:class:`~inception_lab.nn.layers.ConvReLU` in the paper).
         spec: widths and pooling (:class:`AuxSpec`); ``fc1`` sees ``spec.conv * spec.grid ** 2`` features.
         dropout: probability of dropping a hidden unit (0.7).
 
@@ -161,9 +161,9 @@ class GoogLeNet(InceptionNet):
         stem: the layers before (3a) (default: Table 1's).
         aux_logits: build the two auxiliary classifiers on (4a) and (4d) [§5]. They run only in train mode.
         aux: widths and pooling of the auxiliary classifiers (:class:`AuxSpec`).
-        conv_block: conv atom of every convolution: :class:`~inception_lab.layers.ConvReLU` (the paper: "All the
+        conv_block: conv atom of every convolution: :class:`~inception_lab.nn.layers.ConvReLU` (the paper: "All the
             convolutions ... use rectified linear activation", with biases, no BatchNorm) or
-            :func:`~inception_lab.layers.conv_bn_relu_tv` (torchvision: conv without bias, BN eps 1e-3, ReLU).
+            :func:`~inception_lab.nn.layers.conv_bn_relu_tv` (torchvision: conv without bias, BN eps 1e-3, ReLU).
         branch3_kernel_size: kernel of the "#5x5" branch: 5 (the paper) or 3 (torchvision, pytorch/vision#906).
         dropout, dropout_aux: before the classifier, "dropout (40%)" in Table 1; in the auxiliary classifiers,
             "70% ratio of dropped outputs" [§5].
@@ -172,17 +172,17 @@ class GoogLeNet(InceptionNet):
             (size 5, alpha 1e-4, beta 0.75, k 1, as in the BVLC Caffe replication). No parameters, no MACs.
         first_conv: ``"plain"`` -- a 7x7 convolution, as Table 1's patch column and Fig. 3 say;
             ``"separable"`` -- a 7x7 depthwise-separable convolution with depth multiplier 8
-            (:class:`~inception_lab.layers.SeparableConv`), whose cost is the 2.7K / 34M Table 1 prints.
+            (:class:`~inception_lab.nn.layers.SeparableConv`), whose cost is the 2.7K / 34M Table 1 prints.
         maxpool4_kernel_size: the max-pool between (4e) and (5a): 3 (Table 1, 3x3/2) or 2 (torchvision, 2x2/2);
             both give 7x7 from 14x14.
         ceil_mode: round the stride-2 max-pools' output size up, as Caffe does. Table 1's sizes (112 -> 56 ->
             28 -> 14 -> 7) need it; with ``False`` a 224x224 input gives 55, 27, 13 and 6.
         transform_input: map ImageNet-mean/std inputs to the (x - 0.5) / 0.5 scaling of the ported weights.
-        init_weights: a scheme of :data:`~inception_lab.initialization.INIT_SCHEMES`.
+        init_weights: a scheme of :data:`~inception_lab.nn.initialization.INIT_SCHEMES`.
 
     Shape:
         (N, 3, H, W) -> (N, num_classes) in eval mode, or without auxiliary classifiers. In train mode with
-        auxiliary classifiers: :class:`~inception_lab.losses.AuxOutputs` ``(logits, (aux1, aux2))`` with
+        auxiliary classifiers: :class:`~inception_lab.nn.losses.AuxOutputs` ``(logits, (aux1, aux2))`` with
         ``aux1`` from the head on (4a) -- the reverse of torchvision's ``(logits, aux2, aux1)``. Inputs smaller
         than :attr:`min_input_size` raise a ``ValueError``.
 
@@ -192,7 +192,7 @@ class GoogLeNet(InceptionNet):
     """
 
     def __init__(self, num_classes: int = 1000, *, rows: Sequence[InceptionRow] = paper.TABLE1_ROWS,
-                 stem: "StemSpec" = None, aux_logits: bool = True, aux: "AuxSpec" = None,  # type: ignore[assignment]
+                 stem: StemSpec = None, aux_logits: bool = True, aux: AuxSpec = None,  # type: ignore[assignment]
                  conv_block: ConvBlockFactory = ConvReLU, branch3_kernel_size: int = 5, dropout: float = 0.4,
                  dropout_aux: float = 0.7, lrn: bool = True, first_conv: str = "plain", maxpool4_kernel_size: int = 3,
                  ceil_mode: bool = True, transform_input: bool = False, init_weights: str = "caffe") -> None:
@@ -218,7 +218,7 @@ class GoogLeNet(InceptionNet):
         def pool(kernel_size: int = 3) -> nn.MaxPool2d:  # the stride-2 max-pools of Table 1
             return nn.MaxPool2d(kernel_size=kernel_size, stride=2, ceil_mode=ceil_mode)
 
-        def lrn_layer() -> Optional[nn.LocalResponseNorm]:  # Caffe divides alpha by the window, as PyTorch does
+        def lrn_layer() -> nn.LocalResponseNorm | None:  # Caffe divides alpha by the window, as PyTorch does
             return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=1.0) if lrn else None
 
         # Stem: Table 1 lines 1-4.
@@ -247,8 +247,8 @@ class GoogLeNet(InceptionNet):
                 setattr(self, f"maxpool{3 + index}", pool(maxpool4_kernel_size if last else 3))
 
         # Auxiliary classifiers "on top of the output of the Inception (4a) and (4d) modules" [§5].
-        self.aux1: Optional[InceptionAux] = None
-        self.aux2: Optional[InceptionAux] = None
+        self.aux1: InceptionAux | None = None
+        self.aux2: InceptionAux | None = None
         if self.aux_logits:
             self.aux1, self.aux2 = (
                 InceptionAux(channels[name], num_classes, conv_block=conv_block, spec=aux, dropout=dropout_aux)
@@ -374,11 +374,11 @@ def mini_googlenet(num_classes: int = 10, aux_logits: bool = True, *, width_divi
     Args:
         num_classes, aux_logits: classes; build the auxiliary classifiers on (4a) and (4d).
         width_divisor: divide every width of Table 1 by this.
-        conv_block: :class:`~inception_lab.layers.ConvReLU` (the paper, default) or a BN atom such as
-            :class:`~inception_lab.layers.ConvBNReLU`.
+        conv_block: :class:`~inception_lab.nn.layers.ConvReLU` (the paper, default) or a BN atom such as
+            :class:`~inception_lab.nn.layers.ConvBNReLU`.
         dropout, dropout_aux: as in the paper (0.4, 0.7).
         lrn: the two local response normalisations (default off: no parameters, only CPU time).
-        init_weights: an :data:`~inception_lab.initialization.INIT_SCHEMES` scheme (He-normal by default).
+        init_weights: an :data:`~inception_lab.nn.initialization.INIT_SCHEMES` scheme (He-normal by default).
 
     Shape:
         (N, 3, H, W) -> (N, num_classes) for H, W >= 16; 32-64 intended. A 32x32 image is 16x16 after the first

@@ -20,7 +20,7 @@ our choices (the paper is silent)     every width inside a module (the released 
                                       stays 35x35); max pooling in the stem; dropout 0.5 before the classifier
 ====================================  =========================================================================
 
-Every layer is conv (no bias) -> BatchNorm -> ReLU (:func:`~inception_lab.layers.conv_bn_relu_tv`), as in all of
+Every layer is conv (no bias) -> BatchNorm -> ReLU (:func:`~inception_lab.nn.layers.conv_bn_relu_tv`), as in all of
 Rethinking's networks. Attribute names follow the TF-slim scopes of the released model where a layer has a
 released twin (``Mixed_5b`` ...), with one more 17x17 module (``Mixed_6f``) and Table 1's stem rows as ``conv0`` ...
 ``conv5``. Introduced in chapter 6.
@@ -28,16 +28,24 @@ released twin (``Mixed_5b`` ...), with one more 17x17 module (``Mixed_6f``) and 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from inception_lab.checks import check_bool, check_choice, check_positive_int, check_probability
-from inception_lab.layers import ConvBlockFactory, conv_bn_relu_tv
 from inception_lab.models.base import InceptionNet
-from inception_lab.models.inception_v3 import (InceptionA, InceptionAux, InceptionB, InceptionC, InceptionD,
-                                               InceptionE, _widths, init_like_torchvision)
+from inception_lab.models.inception_v3 import (
+    InceptionA,
+    InceptionAux,
+    InceptionB,
+    InceptionC,
+    InceptionD,
+    InceptionE,
+    _widths,
+    init_like_torchvision,
+)
+from inception_lab.nn.layers import ConvBlockFactory, conv_bn_relu_tv
 
 #: ``"3x3"``: Table 1's stem, the 7x7 "factorized into three 3 x 3" (§6; Table 3's "Factorized 7 x 7" row, 4.8 Bn
 #: ops); ``"7x7"``: one 7x7/2 convolution in place of the first three rows (the "Inception-v2" row of Table 3 before
@@ -63,7 +71,7 @@ class InceptionV2(InceptionNet):
         init_weights: torchvision's truncated normals (``False``: PyTorch's defaults).
 
     Shape:
-        (N, 3, 299, 299) -> (N, num_classes); :class:`~inception_lab.losses.AuxOutputs` in train mode with the
+        (N, 3, 299, 299) -> (N, num_classes); :class:`~inception_lab.nn.losses.AuxOutputs` in train mode with the
         auxiliary head. Stage by stage (299x299): 149x149x32, 147x147x32, 147x147x64, 73x73x64, 71x71x80,
         35x35x192, 35x35x288 -- Table 1's input column, row by row -- then 35x35x288 (x3), 17x17x768, 17x17x768 (x5),
         8x8x1280, 8x8x2048 (x2), 1x1x2048.

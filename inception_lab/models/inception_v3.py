@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from inception_lab.checks import check_bool, check_choice, check_image_batch, check_positive_int, check_probability
-from inception_lab.layers import ConvBlockFactory, MultiBranch, StackedConv, conv_1xn, conv_bn_relu_tv, conv_nx1
 from inception_lab.models.base import InceptionNet, imagenet_to_unit_scaling
+from inception_lab.nn.layers import ConvBlockFactory, MultiBranch, StackedConv, conv_1xn, conv_bn_relu_tv, conv_nx1
 from inception_lab.shapes import scale_width
 
 #: The three namings of each module: the seed's, the paper's figure, torchvision's class (and TF-slim's scopes).
@@ -116,8 +116,8 @@ class InceptionC(MultiBranch):
 
     torchvision's ``InceptionC`` (Mixed_6b-6e), ``channels_7x7`` = 128, 160, 160, 192. Branches: 1x1 (192);
     1x1 (c7) -> 1x7 (c7) -> 7x1 (192); 1x1 (c7) -> 7x1 -> 1x7 -> 7x1 -> 1x7 (c7, ..., 192); 3x3 average pool -> 1x1
-    (192). Each 1x7 + 7x1 pair is chapter 4's factorized 7x7 (:func:`~inception_lab.layers.conv_1xn`,
-    :func:`~inception_lab.layers.conv_nx1`).
+    (192). Each 1x7 + 7x1 pair is chapter 4's factorized 7x7 (:func:`~inception_lab.nn.layers.conv_1xn`,
+    :func:`~inception_lab.nn.layers.conv_nx1`).
     """
 
     def __init__(self, in_channels: int, channels_7x7: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
@@ -241,7 +241,7 @@ class Inception3(InceptionNet):
             :func:`~inception_lab.shapes.scale_width`; 1 = the released widths.
 
     Shape:
-        (N, 3, 299, 299) -> (N, num_classes); :class:`~inception_lab.losses.AuxOutputs` ``(logits, (aux,))`` in
+        (N, 3, 299, 299) -> (N, num_classes); :class:`~inception_lab.nn.losses.AuxOutputs` ``(logits, (aux,))`` in
         train mode with the auxiliary classifier (torchvision: ``InceptionOutputs(logits, aux_logits)``). Any input
         of at least 75x75 works.
 

@@ -215,7 +215,7 @@ def output_size_table(image_size: int = 224) -> list[OutputSize]:
     built from :data:`FIGURE5`), without running it. At 224 the rows that disagree are 3c, 4c, 4d and 4e.
     """
     from inception_lab.models.bn_inception import bn_inception
-    from inception_lab.walk import stage_shapes
+    from inception_lab.nn.shape_walk import stage_shapes
 
     check_positive_int("image_size", image_size)
     shapes = stage_shapes(bn_inception(init_weights="pytorch"), image_size, image_size)

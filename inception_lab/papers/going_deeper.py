@@ -14,13 +14,14 @@ Introduced in chapter 2 (``notebooks/02_googlenet.ipynb``). Imports only the for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from inception_lab.checks import check_choice, check_positive_int
 from inception_lab.cost.core import Cost, conv2d_cost, linear_cost, separable_conv_cost
 from inception_lab.cost.inception import inception_reduced_cost
 from inception_lab.shapes import scale_width
+
 
 @dataclass(frozen=True)
 class InceptionRow:
@@ -50,7 +51,7 @@ class InceptionRow:
 
     @property
     def widths(self) -> tuple[int, int, int, int, int, int]:
-        """The six filter columns, in Table 1's order (the arguments of :class:`~inception_lab.layers.Inception`)."""
+        """The six filter columns, in Table 1's order (the arguments of :class:`~inception_lab.nn.layers.Inception`)."""
         return (self.ch1x1, self.ch3x3red, self.ch3x3, self.ch5x5red, self.ch5x5, self.pool_proj)
 
     @property
@@ -58,8 +59,8 @@ class InceptionRow:
         """Channels after the filter concatenation: #1x1 + #3x3 + #5x5 + pool proj."""
         return self.ch1x1 + self.ch3x3 + self.ch5x5 + self.pool_proj
 
-    def scaled(self, divisor: int) -> "InceptionRow":
-        """This row with every width divided by ``divisor`` (:func:`~inception_lab.layers.scale_width`)."""
+    def scaled(self, divisor: int) -> InceptionRow:
+        """This row with every width divided by ``divisor`` (:func:`~inception_lab.nn.layers.scale_width`)."""
         return InceptionRow(self.name, *(scale_width(w, divisor) for w in self.widths))
 
 

@@ -15,7 +15,8 @@ book's live explorers draw the same view in the reader's browser.
 from __future__ import annotations
 
 import html
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -79,6 +80,6 @@ def plot_view(view: Mapping[str, Any]) -> Figure:
         fig.tight_layout(rect=(0, 0.1, 1, 1))
     else:
         fig.tight_layout()
-    from inception_lab.notebook import set_alt_text
+    from inception_lab.viz.display import set_alt_text
 
     return set_alt_text(fig, view["alt"]) if view.get("alt") else fig

@@ -4,14 +4,15 @@ Thin ipywidgets wiring over :func:`inception_lab.cost.factorization.explorer_vie
 (pure, tested without a kernel; the book's live explorer draws the same view in the browser). Sliders for ``n``, the
 input and output channels, the grid and the middle width of the factorized pair; bars of parameters and MACs with
 the saving in %; a "measure" button that times the variants on the current device with
-:func:`inception_lab.timing.time_modules`. Static twin for the book: :func:`plot_variants` with the defaults and
+:func:`inception_lab.experiments.timing.time_modules`. Static twin for the book: :func:`plot_variants` with the defaults and
 :func:`plot_sweep` over n = 2 ... 9 (with :func:`~inception_lab.cost.factorization.sweep_text`).
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 
 from inception_lab.cost.factorization import EXPLORER_CONTROLS, EXPLORER_DEFAULTS, explorer_view
 from inception_lab.cost.view import check_settings
-from inception_lab.notebook import set_alt_text
+from inception_lab.viz.display import set_alt_text
 from inception_lab.widgets import Explorer, plot_view, table_html
 
 #: Defaults: the paper's n = 7 on the 17x17 grid [Rethinking, Fig. 6] with 192 channels in, out and in the middle.
@@ -139,7 +140,7 @@ class FactorizationExplorer(Explorer):
         """Time every variant (forward, median of ``reps`` interleaved runs) and show time ratios next to MACs."""
         import torch
 
-        from inception_lab.timing import time_modules
+        from inception_lab.experiments.timing import time_modules
 
         v = self.values()
         modules = {r["name"]: _torch_variant(r["variant"], v).to(self.device) for r in self.rows
@@ -164,7 +165,7 @@ def _torch_variant(variant: str, v: dict[str, int]):
     """The torch module of one variant for the current slider values (linear convolutions, no bias)."""
     from torch import nn
 
-    from inception_lab.layers import FactorizedConv, StackedConv
+    from inception_lab.nn.layers import FactorizedConv, StackedConv
 
     n, cin, cout, mid = v["n"], v["in_channels"], v["out_channels"], v["mid_channels"]
 

@@ -2,15 +2,15 @@
 
 :class:`FeatureMapExplorer` is thin ipywidgets wiring over pure functions (:func:`capture_layer_maps`,
 :func:`describe_selection`, :func:`plot_feature_map_selection`, the last also its static twin). Branch labels come
-from each module's branch contract (:attr:`~inception_lab.layers.MultiBranch.branch_labels`), so the explorer
+from each module's branch contract (:attr:`~inception_lab.nn.layers.MultiBranch.branch_labels`), so the explorer
 names GoogLeNet's, BN-Inception's and Inception-v3's branches correctly.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Callable, Sequence
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -21,11 +21,11 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from inception_lab.data import denormalize_shapes
-from inception_lab.features import capture_features
-from inception_lab.layers import MultiBranch
-from inception_lab.notebook import set_alt_text
-from inception_lab.palette import OKABE_ITO
-from inception_lab.plotting import to_numpy
+from inception_lab.experiments.features import capture_features
+from inception_lab.nn.layers import MultiBranch
+from inception_lab.viz.display import set_alt_text
+from inception_lab.viz.palette import OKABE_ITO
+from inception_lab.viz.plotting import to_numpy
 from inception_lab.widgets import Explorer
 
 #: Label of the module's whole (concatenated) output in the branch dropdown.
@@ -38,7 +38,7 @@ LayerMaps = dict[str, dict[str, torch.Tensor]]
 def feature_map_layers(model: nn.Module) -> list[str]:
     """The layers the explorer offers, in forward order: the stem's convolutions and every Inception module.
 
-    Top-level children that are multi-branch modules (:class:`~inception_lab.layers.MultiBranch`) or conv atoms
+    Top-level children that are multi-branch modules (:class:`~inception_lab.nn.layers.MultiBranch`) or conv atoms
     (a child with an ``nn.Conv2d`` called ``conv``); auxiliary classifiers (``aux*``) are left out.
     """
     names = [name for name, child in model.named_children()

@@ -8,7 +8,8 @@ Thin ipywidgets wiring over :func:`inception_lab.cost.grid_reduction.explorer_vi
 from __future__ import annotations
 
 import html
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -17,7 +18,7 @@ from matplotlib.figure import Figure
 
 from inception_lab.cost.grid_reduction import EXPLORER_CONTROLS, MIXED_6A_SETTING, explorer_view
 from inception_lab.cost.view import check_settings
-from inception_lab.notebook import set_alt_text
+from inception_lab.viz.display import set_alt_text
 from inception_lab.widgets import Explorer, plot_view, table_html
 
 #: Bar colours per strategy (Okabe-Ito, as the diagrams).

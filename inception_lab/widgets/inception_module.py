@@ -2,12 +2,13 @@
 
 Thin ipywidgets wiring over :func:`inception_lab.cost.inception.explorer_view`, the explorer's one entry point (the
 book's live explorer draws the same view in the browser); the table and the figure of its static twin are
-:func:`comparison_text` and :func:`~inception_lab.plotting.plot_module_comparison`.
+:func:`comparison_text` and :func:`~inception_lab.viz.plotting.plot_module_comparison`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import ipywidgets as W
 import matplotlib.pyplot as plt

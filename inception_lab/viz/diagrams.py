@@ -6,21 +6,22 @@ the branches as columns of boxes ("1x1 conv, 64", "3x3 max-pool") joined at the 
 branch's output channels and the output grid; :func:`draw_network` draws a network's stages in order with their
 output shapes. :func:`describe_module` and :func:`describe_network` give the matching alternative text.
 
-Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.walk.to_spec` (imported only
+Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.nn.layers.to_spec` (imported only
 when a module, not a spec, is passed). Colours are the Okabe-Ito colour-blind-safe palette.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from inception_lab.notebook import set_alt_text
-from inception_lab.palette import OKABE_ITO
 from inception_lab.shapes import BranchSpec, Node, Op, Parallel, Shape, apply, start_shape, walk
+from inception_lab.viz.display import set_alt_text
+from inception_lab.viz.palette import OKABE_ITO
 
 #: Okabe-Ito colours by kind of operation (colour-blind safe); inputs and outputs in light grey.
 COLOURS = {"conv1x1": OKABE_ITO["sky blue"], "conv": OKABE_ITO["orange"], "pool": OKABE_ITO["bluish green"],
@@ -34,7 +35,7 @@ def _as_parallel(module: Any) -> tuple[Parallel, bool]:
     if isinstance(module, (tuple, list)):
         chain = tuple(module)
     else:
-        from inception_lab.walk import to_spec  # torch is needed only for a torch module
+        from inception_lab.nn.layers import to_spec  # torch is needed only for a torch module
 
         chain = to_spec(module)
     if len(chain) == 1 and isinstance(chain[0], Parallel):
@@ -67,7 +68,7 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
     """A block diagram of a multi-branch module on an input of ``input_shape`` = (channels, height, width).
 
     Args:
-        module: a :class:`~inception_lab.layers.MultiBranch` torch module or a :class:`~inception_lab.shapes.Parallel`;
+        module: a :class:`~inception_lab.nn.layers.MultiBranch` torch module or a :class:`~inception_lab.shapes.Parallel`;
             any other module (or a chain of :mod:`~inception_lab.shapes` nodes) is drawn as one column.
         input_shape: (C, H, W) of the module's input.
         title: figure title (default: none).
@@ -148,7 +149,7 @@ def _stage_label(name: str, chain: Sequence[Node]) -> str:
 
 def network_stages(model: Any, height: int, width: int) -> list[tuple[str, str, Shape, str]]:
     """``(stage, label, output shape, kind)`` for every stage of ``model.main_path()`` on a ``height x width`` input."""
-    from inception_lab.walk import stage_shapes, to_spec
+    from inception_lab.nn.shape_walk import stage_shapes, to_spec
 
     shapes = stage_shapes(model, height, width)
     rows = []

@@ -17,15 +17,17 @@ Introduced in chapter 1 (``notebooks/01_inception_module.ipynb``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence, Union
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, Union
 
 import torch
 from torch import nn
 
 from inception_lab.checks import IntPair, check_choice, check_image_batch, check_positive_int, pair
-from inception_lab.shapes import BranchSpec, Parallel, chain_channels
+from inception_lab.nn.batchnorm import ScratchBatchNorm2d
+from inception_lab.shapes import BranchSpec, Node, Op, Parallel, chain_channels
 
 
 class ConvBlockFactory(Protocol):
@@ -190,8 +192,6 @@ class MultiBranch(nn.Module):
 
     def spec(self) -> Parallel:
         """This module as a :class:`~inception_lab.shapes.Parallel` node (for the shape walk, costs, diagrams)."""
-        from inception_lab.walk import to_spec  # walk imports this module
-
         def step_chain(step: tuple[str, ...]) -> tuple:
             if len(step) == 1:
                 return to_spec(getattr(self, step[0]))
@@ -250,6 +250,63 @@ class MultiBranch(nn.Module):
         if self._recorded is not None:
             self._recorded.update(outputs)
         return torch.cat(list(outputs.values()), dim=1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Any module as a chain of shape-walk nodes (the branch contract's other half)
+# ---------------------------------------------------------------------------------------------------------
+#: Layers that change neither the grid nor the channels.
+POINTWISE = (nn.ReLU, nn.modules.batchnorm._BatchNorm, nn.LocalResponseNorm, nn.Dropout, nn.Identity, nn.Sigmoid,
+             nn.Flatten, ScratchBatchNorm2d)
+
+
+def _ints(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def to_spec(module: nn.Module) -> tuple[Node, ...]:
+    """``module`` as a chain of :class:`~inception_lab.shapes.Op` and :class:`~inception_lab.shapes.Parallel` nodes.
+
+    Understands convolutions, max/avg pooling, global average pooling, :class:`~inception_lab.nn.layers.MultiBranch`
+    modules (through their branch contract), ``nn.Sequential`` and any container whose children run in
+    registration order (the conv atoms), networks with a ``main_path()``, and layers that keep the shape (ReLU,
+    BatchNorm, LRN, dropout).
+
+    Raises:
+        ValueError: for a layer whose effect on the shape it does not know.
+    """
+    if isinstance(module, MultiBranch):
+        return (module.spec(),)
+    if hasattr(module, "main_path"):
+        return tuple(node for _, child in module.main_path() for node in to_spec(child))
+    if isinstance(module, nn.Conv2d):
+        if module.padding_mode != "zeros" or isinstance(module.padding, str):
+            raise ValueError("to_spec supports convolutions with integer zero padding only.")
+        return (Op("conv", kernel=_ints(module.kernel_size), stride=_ints(module.stride),
+                   padding=_ints(module.padding), dilation=_ints(module.dilation), out_channels=module.out_channels,
+                   groups=module.groups, bias=module.bias is not None),)
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        kind = "max_pool" if isinstance(module, nn.MaxPool2d) else "avg_pool"
+        stride = module.stride if module.stride is not None else module.kernel_size
+        return (Op(kind, kernel=_ints(module.kernel_size), stride=_ints(stride), padding=_ints(module.padding),
+                   ceil_mode=bool(module.ceil_mode)),)
+    if isinstance(module, nn.AdaptiveAvgPool2d):
+        if _ints(module.output_size) != (1, 1):
+            raise ValueError("to_spec supports adaptive average pooling to 1x1 (global pooling) only.")
+        return (Op("global_avg_pool"),)
+    if isinstance(module, POINTWISE):
+        return ()
+    children = list(module.children())
+    if children:
+        nodes: list[Node] = []
+        for child in children:
+            if isinstance(child, (nn.modules.batchnorm._BatchNorm, ScratchBatchNorm2d)) and nodes and isinstance(nodes[-1], Op) \
+                    and nodes[-1].kind == "conv":
+                nodes[-1] = replace(nodes[-1], batchnorm=True)  # conv -> BN: the cost model counts gamma, beta
+            nodes += to_spec(child)
+        return tuple(nodes)
+    raise ValueError(f"to_spec does not know what {type(module).__name__} does to a feature map's shape.")
+
 
 
 # ---------------------------------------------------------------------------------------------------------

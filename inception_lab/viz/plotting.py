@@ -6,7 +6,8 @@ import torch, so the cost charts work without it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,8 +16,8 @@ from matplotlib.figure import Figure
 
 from inception_lab.checks import check_positive_int
 from inception_lab.cost import Cost, ModuleCost
-from inception_lab.notebook import set_alt_text
-from inception_lab.palette import series_colour
+from inception_lab.viz.display import set_alt_text
+from inception_lab.viz.palette import series_colour
 
 METRICS = ("params", "macs")
 

@@ -15,7 +15,7 @@ import copy
 import torch
 from torch import nn
 
-from inception_lab.batchnorm import ScratchBatchNorm2d
+from inception_lab.nn.batchnorm import ScratchBatchNorm2d
 
 BATCHNORM_TYPES = (nn.BatchNorm2d, ScratchBatchNorm2d)
 
@@ -24,7 +24,7 @@ def _foldable_pairs(module: nn.Module) -> list[tuple[str, str]]:
     """(conv name, BN name) pairs among the direct children of ``module`` that run one right after the other.
 
     Two patterns are recognised: consecutive children of an ``nn.Sequential`` (its order is its forward order), and
-    the ``conv``/``bn`` children of a conv atom (:class:`~inception_lab.layers.ConvBNReLU`, torchvision's
+    the ``conv``/``bn`` children of a conv atom (:class:`~inception_lab.nn.layers.ConvBNReLU`, torchvision's
     ``BasicConv2d``), whose forward applies ``bn`` to the output of ``conv``.
     """
     children = dict(module.named_children())
@@ -82,8 +82,8 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
 
     Each folded convolution gains a bias (``b' = beta + (b - E[x]) * gamma / sqrt(Var[x] + eps)``) and the BN
     becomes an ``nn.Identity``, so attribute names and the ``state_dict`` layout of everything else are unchanged.
-    Both ``nn.BatchNorm2d`` and :class:`~inception_lab.batchnorm.ScratchBatchNorm2d` fold. Pairs are recognised
-    inside conv atoms (``conv`` then ``bn``, e.g. :class:`~inception_lab.layers.ConvBNReLU`) and between
+    Both ``nn.BatchNorm2d`` and :class:`~inception_lab.nn.batchnorm.ScratchBatchNorm2d` fold. Pairs are recognised
+    inside conv atoms (``conv`` then ``bn``, e.g. :class:`~inception_lab.nn.layers.ConvBNReLU`) and between
     consecutive layers of an ``nn.Sequential``; a BN anywhere else is left in place.
 
     The parameter count drops by one per folded channel: gamma and beta (2 per channel) go, a conv bias

@@ -15,15 +15,17 @@ Introduced in chapter 6.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from torch import nn
 
-from inception_lab import walk
 from inception_lab.cost import Cost, chain_cost, linear_cost
 from inception_lab.models import build_model
 from inception_lab.models.inception_v3 import NAMES
+from inception_lab.nn import shape_walk
+from inception_lab.nn.layers import to_spec
 from inception_lab.papers import rethinking
 from inception_lab.shapes import Node, Op, Parallel, start_shape
 
@@ -92,7 +94,7 @@ def depth(model: nn.Module, *, pooling: bool = False, pairs_as_one: bool = False
         pairs_as_one: count a 1xn convolution followed by an nx1 (or the reverse) as one layer, the n x n it replaces.
         classifier: count the final linear layer.
     """
-    return _chain_depth(walk.to_spec(model), pooling, pairs_as_one) + int(classifier)
+    return _chain_depth(to_spec(model), pooling, pairs_as_one) + int(classifier)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def cost_of(model: nn.Module, input_size: int) -> Cost:
 
     Equal to :func:`inception_lab.cost.count` (a forward pass) for every network of the book; no forward pass here.
     """
-    body, shape = chain_cost(walk.to_spec(model), start_shape(3, input_size, input_size))
+    body, shape = chain_cost(to_spec(model), start_shape(3, input_size, input_size))
     fc = model.fc
     head = linear_cost(fc.in_features, fc.out_features, bias=fc.bias is not None)
     if shape.channels != fc.in_features:
@@ -137,7 +139,7 @@ def summary(members: Sequence[Member] = MEMBERS, models: dict[str, nn.Module] | 
     rows = []
     for member in members:
         model = (models or {}).get(member.name) or build(member)
-        shapes = walk.stage_shapes(model, member.input_size, member.input_size)
+        shapes = shape_walk.stage_shapes(model, member.input_size, member.input_size)
         names = list(shapes)
         last = shapes[names[-2]] if names[-1] == "avgpool" else shapes[names[-1]]
         cost = cost_of(model, member.input_size)
@@ -213,5 +215,5 @@ def layer_kinds(model: nn.Module) -> dict[str, int]:
                 key = f"{node.kernel[0]}x{node.kernel[1]}"
                 kinds[key] = kinds.get(key, 0) + 1
 
-    visit(walk.to_spec(model))
+    visit(to_spec(model))
     return dict(sorted(kinds.items()))

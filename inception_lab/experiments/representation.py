@@ -30,8 +30,8 @@ from inception_lab.checks import check_choice, check_positive_int
 from inception_lab.cost import count
 from inception_lab.cost.grid_reduction import POOLS, STRATEGIES
 from inception_lab.data import make_shapes_dataset
-from inception_lab.grid_reduction import ConvFirst, GridReduction, PoolFirst
-from inception_lab.layers import ConvReLU
+from inception_lab.nn.layers import ConvReLU
+from inception_lab.nn.reduction import ConvFirst, GridReduction, PoolFirst
 from inception_lab.runtime import seed_everything
 
 #: The experiment's defaults (chapter 5's live run; the benchmark runs them longer and over several seeds).

@@ -1,7 +1,7 @@
 """Receptive fields, computed and measured: what one output value of a stack of layers can see.
 
 * :func:`exact_field` -- the exact field (size, jump, start) of any torch module or shape chain, from the book's one
-  shape walk (:func:`inception_lab.walk.to_spec` + :func:`inception_lab.shapes.walk`), and :func:`field_box`, the
+  shape walk (:func:`inception_lab.nn.layers.to_spec` + :func:`inception_lab.shapes.walk`), and :func:`field_box`, the
   input window of one output position.
 * :func:`gradient_map` -- the empirical field: the gradient of one output position with respect to the input. An
   input pixel the output cannot see gets a gradient of exactly zero, so the non-zero region is the field, and the
@@ -13,18 +13,19 @@ Two 3x3 convolutions see the 5x5 window of one 5x5 convolution [Rethinking, §3.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from inception_lab.checks import check_positive_int
-from inception_lab.notebook import set_alt_text
-from inception_lab.palette import OKABE_ITO
+from inception_lab.nn.layers import to_spec
 from inception_lab.shapes import Node, ReceptiveField, start_shape, walk
-from inception_lab.walk import to_spec
+from inception_lab.viz.display import set_alt_text
+from inception_lab.viz.palette import OKABE_ITO
 
 
 def _chain(module: Any) -> tuple[Node, ...]:

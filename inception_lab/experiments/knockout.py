@@ -1,8 +1,8 @@
 """Branch knock-out: silence one branch of one Inception module and measure how much accuracy the network loses.
 
 The filter concatenation [GoogLeNet, Fig. 2] stacks the branches' outputs along channels in the order the branch
-contract declares them (:attr:`~inception_lab.layers.MultiBranch.branches`, widths in
-:attr:`~inception_lab.layers.MultiBranch.branch_channels`). So knocking a branch out needs nothing but the contract
+contract declares them (:attr:`~inception_lab.nn.layers.MultiBranch.branches`, widths in
+:attr:`~inception_lab.nn.layers.MultiBranch.branch_channels`). So knocking a branch out needs nothing but the contract
 and a forward hook on the module: the hook sets that branch's channel slice of the module's output to zero, as if
 the branch had computed nothing (after a ReLU, zero is "no response"). Every family member's modules take part
 without knowing about it.
@@ -19,17 +19,18 @@ Introduced in chapter 7.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from inception_lab.features import multi_branch
-from inception_lab.layers import MultiBranch
-from inception_lab.notebook import set_alt_text
+from inception_lab.experiments.features import multi_branch
+from inception_lab.nn.layers import MultiBranch
+from inception_lab.viz.display import set_alt_text
 
 
 def branch_slices(module: MultiBranch) -> dict[str, slice]:
@@ -135,7 +136,7 @@ class KnockoutResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> "KnockoutResult":
+    def from_dict(cls, raw: Mapping[str, Any]) -> KnockoutResult:
         return cls(model=raw["model"], baseline=raw["baseline"], modules=tuple(raw["modules"]),
                    branches={m: tuple(b) for m, b in raw["branches"].items()}, labels=dict(raw["labels"]),
                    accuracy=dict(raw["accuracy"]), active=dict(raw["active"]), examples=raw["examples"])

@@ -4,20 +4,22 @@
   them on one budget; :data:`BUDGET_RULE` states the rule (equal MACs) and why, :data:`BUDGET_TOLERANCE` how close.
 * :func:`budget_table` -- parameters and MACs of each preset from :func:`inception_lab.cost.count`, and the ratio
   to the reference; :func:`width_divisor_for_budget` -- how each width divisor was chosen.
-* :func:`last_layer_fields` -- the receptive field of each preset's last layer (:func:`inception_lab.walk.stage_shapes`).
+* :func:`last_layer_fields` -- the receptive field of each preset's last layer (:func:`inception_lab.nn.shape_walk.stage_shapes`).
 
 Introduced in chapter 7 (``notebooks/07_lab.ipynb``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
-from inception_lab import cost, walk
+from inception_lab import cost
 from inception_lab.models import PRESETS, build_model
+from inception_lab.nn import shape_walk
 
 #: Every family member's mini preset, in the order of the book, with the options that put it on the budget.
 #: The auxiliary heads are off and dropout is 0 for all, so the recipe (main-head loss only) is the same for all;
@@ -125,12 +127,12 @@ class FieldRow:
 def last_layer_fields(presets: Sequence[str] | None = None, image_size: int = 32) -> list[FieldRow]:
     """For each preset: the last stage before the global average pool and its receptive field on the input.
 
-    From the shape walk alone (:func:`inception_lab.walk.stage_shapes`), no forward pass. A field larger than the
+    From the shape walk alone (:func:`inception_lab.nn.shape_walk.stage_shapes`), no forward pass. A field larger than the
     image means each position of the last map can draw on every input pixel (and on the zero padding around it).
     """
     rows = []
     for name in available_presets() if presets is None else presets:
-        stages = walk.stage_shapes(build_lab_model(name), image_size, image_size)
+        stages = shape_walk.stage_shapes(build_lab_model(name), image_size, image_size)
         stage = [s for s in stages if s != "avgpool"][-1]
         shape = stages[stage]
         rows.append(FieldRow(name, stage, shape.channels, shape.height, shape.field.size[0]))

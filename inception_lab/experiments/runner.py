@@ -1,6 +1,6 @@
 """The lab: every family member's mini preset trained with one recipe and one seed set, side by side.
 
-* the presets and their budget (equal MACs) are in :mod:`inception_lab.budget`.
+* the presets and their budget (equal MACs) are in :mod:`inception_lab.experiments.budget`.
 * :class:`Recipe` -- the data and training settings every preset shares; ``dataset="cifar10"`` is the switch
   that moves the same cells from the synthetic shapes to CIFAR-10 on a GPU.
 * :func:`run_lab` -- trains a list of presets over a list of seeds with :func:`inception_lab.train.fit` and
@@ -21,22 +21,23 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 import inception_lab
 from inception_lab import data, train
-from inception_lab.budget import LAB_PRESETS, available_presets, build_lab_model, model_cost
 from inception_lab.checks import check_choice, check_non_negative_int, check_positive_int
-from inception_lab.losses import main_logits
+from inception_lab.experiments.budget import LAB_PRESETS, available_presets, build_lab_model, model_cost
 from inception_lab.models import PRESETS
-from inception_lab.notebook import set_alt_text
-from inception_lab.palette import series_colour
+from inception_lab.nn.losses import main_logits
 from inception_lab.runtime import describe_device, pick_device, seed_everything
+from inception_lab.viz.display import set_alt_text
+from inception_lab.viz.palette import series_colour
 
 DATASETS = ("shapes", "cifar10")
 
@@ -89,7 +90,7 @@ class Recipe:
                 check_positive_int(name, getattr(self, name))
 
     @classmethod
-    def cifar10(cls, epochs: int = 30, batch_size: int = 128, lr: float = 2e-3, root: str = "data") -> "Recipe":
+    def cifar10(cls, epochs: int = 30, batch_size: int = 128, lr: float = 2e-3, root: str = "data") -> Recipe:
         """The GPU tier: the whole of CIFAR-10 with augmentation, mixed precision and ``channels_last``."""
         return cls(dataset="cifar10", n_train=None, n_test=None, epochs=epochs, batch_size=batch_size, lr=lr,
                    augment=True, channels_last=True, amp=None, cifar_root=root, num_workers=2)
@@ -270,7 +271,7 @@ class LabResults:
             f.write(json.dumps(self.to_dict(), indent=1) + "\n")
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> "LabResults":
+    def from_dict(cls, raw: Mapping[str, Any]) -> LabResults:
         names = {f.name for f in fields(LabRun)}
         try:
             runs = [LabRun(**{k: v for k, v in r.items() if k in names}) for r in raw["runs"]]
@@ -280,7 +281,7 @@ class LabResults:
             raise ValueError(f"not a lab results record (written by LabResults.save): {err}") from err
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "LabResults":
+    def load(cls, path: str | os.PathLike[str]) -> LabResults:
         """Read results written by :meth:`save`."""
         with open(path) as f:
             return cls.from_dict(json.load(f))
