@@ -95,12 +95,14 @@ def install_cell(version: str, repository_url: str | None = None) -> str:
     """The source of every notebook's first code cell (the repository defaults to ``_config.yml``'s).
 
     On Colab it installs ``wheel_url(version)`` (the wheel the release workflow attached to the release of the tag
-    ``v<version>``), not ``git+<repository>@v<version>``: measured in the Colab-like runtime of
-    ``scripts/colab_like_check.sh`` (Python 3.12, torch 2.9.1 preinstalled, pip 23.2.1, cold pip cache, both served
-    locally), ``pip install`` of the wheel took 4.2-4.4 s and of the git tag 10.4-11.4 s (3 runs each; the git
-    install clones, downloads setuptools into an isolated build environment and builds the wheel on the reader's
-    side), and the wheel is 1.3 MB against 5.5 MB for the tag's tree. Binder installs the checkout itself
-    (``environment.yml``), so the cell does nothing there.
+    ``v<version>``), not ``git+<repository>@v<version>``. ``scripts/time_install_cell.sh`` times both in the
+    Colab-like runtime of ``scripts/colab_like_check.sh`` (Python 3.12, torch 2.9.1 preinstalled, pip 23.2.1, cold
+    pip cache, local stand-ins for GitHub): the wheel took 4.2-4.4 s and the git tag 10.4-11.4 s (3 runs each, a
+    quiet 2-core machine; 9.1-12.7 s and 25.6-30.3 s at a load average of 8), because the git install clones,
+    downloads setuptools into an isolated build environment and builds the wheel on the reader's side. The wheel is
+    also 1.3 MB against 5.5 MB for the tag's tree (compressed), and needs no git. Its cost is on the release side:
+    the wheel exists only once the release workflow has attached it (``scripts/release.py`` says to push the tag
+    first and the branch after). Binder installs the checkout itself (``environment.yml``): the cell does nothing.
     """
     release = f"{repository_url or repository().url}/releases/download"
     return f'''# Setup: on Colab, install the library version this notebook was written for (its release wheel).
