@@ -63,3 +63,8 @@ lock: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache student
+
+# make release VERSION=x.y.z: bump, re-pin the notebooks, strict nbval, changelog, commit, tag (scripts/release.py)
+.PHONY: release
+release: $(STAMP)
+	$(PY) scripts/release.py "$(VERSION)"

@@ -3,11 +3,12 @@
 #
 # Colab differs from the pinned .venv in every way that broke chapters before: another Python (3.12), an older
 # torch with its torchvision, ipywidgets 7 (which displays widgets through _ipython_display_, not
-# _repr_mimebundle_), and the package installed non-editable from git by the notebooks' first cell. This script
-# builds such a runtime in a throw-away virtual environment and
+# _repr_mimebundle_), and the package installed non-editable from its release wheel by the notebooks' first cell.
+# This script builds such a runtime in a throw-away virtual environment and
 #   1. preinstalls what Colab ships: torch, torchvision, ipywidgets 7.7, ipykernel, matplotlib, numpy, tqdm;
-#   2. installs the project exactly as the first cell does (pip install git+URL), from a clone of this
-#      repository's committed HEAD, and fails if that replaced the preinstalled torch, torchvision or ipywidgets;
+#   2. installs the project as the first cell does (pip install of the release wheel), the wheel built from a clone
+#      of this repository's committed HEAD as the release workflow builds it (pip wheel --no-deps), and fails if
+#      the first cell names another file or the install replaced the preinstalled torch, torchvision or ipywidgets;
 #   3. executes every chapter in a folder outside the repository (as on Colab, where benchmarks/results is
 #      absent), and fails on any error cell and on any explorer cell that displays no widget
 #      (scripts/check_notebooks.py --require-widgets).
@@ -53,15 +54,33 @@ versions() { "$COLAB" -c 'from importlib.metadata import version as v; print(*(f
 BEFORE="$(versions)"
 echo "   preinstalled: $BEFORE"
 
-step "installing the project as the notebooks' first cell does (pip install git+URL@vVERSION, non-editable)"
+step "installing the project as the notebooks' first cell does (pip install of the release wheel, non-editable)"
 git clone --quiet --no-checkout "$ROOT" "$WORK/clone"
 git -C "$WORK/clone" checkout --quiet "$(git -C "$ROOT" rev-parse HEAD)"  # this checkout's commit, not the default branch
 VERSION="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$WORK/clone/inception_lab/__init__.py")"
-# The first cell installs the tag v$VERSION; a release tags the commit (CONTRIBUTING.md). Here HEAD plays that tag.
-git -C "$WORK/clone" tag -f "v$VERSION" >/dev/null
 grep -qF "LIBRARY_VERSION = \\\"$VERSION\\\"" "$ROOT"/notebooks/01_*.ipynb \
   || { echo "FAIL: the notebooks do not pin version $VERSION (run scripts/pin_notebooks.py)"; exit 1; }
-"$COLAB" -m pip install --quiet --disable-pip-version-check "git+file://$WORK/clone@v$VERSION"
+# The first cell downloads .../releases/download/v$VERSION/<wheel> from the repository (scripts/pin_notebooks.py);
+# .github/workflows/release.yml builds that wheel with this command and attaches it to the release. Here HEAD plays it.
+"$COLAB" -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$WORK/dist" "$WORK/clone"
+WHEEL="inception_lab-$VERSION-py3-none-any.whl"
+[ -f "$WORK/dist/$WHEEL" ] || { echo "FAIL: pip wheel wrote $(ls "$WORK/dist"), not $WHEEL"; exit 1; }
+# What the first cell would install where inception_lab is missing: run it with pip's call recorded, not made.
+URL="$(cd "$WORK" && "$COLAB" - "$ROOT"/notebooks/01_*.ipynb <<'PY'
+import importlib.util, json, pathlib, subprocess, sys
+cell = next(c for c in json.loads(pathlib.Path(sys.argv[1]).read_text())["cells"] if c["cell_type"] == "code")
+find_spec, calls = importlib.util.find_spec, []
+importlib.util.find_spec = lambda name, *args: None if name == "inception_lab" else find_spec(name, *args)
+subprocess.run = lambda args, **kwargs: calls.append(args)
+exec("".join(cell["source"]), {})
+print(calls[0][-1] if calls else "(nothing)")
+PY
+)"
+case "$URL" in
+  https://github.com/*/releases/download/"v$VERSION/$WHEEL") echo "   the first cell installs $URL" ;;
+  *) echo "FAIL: the first cell installs $URL, not the release wheel $WHEEL (run scripts/pin_notebooks.py)"; exit 1 ;;
+esac
+"$COLAB" -m pip install --quiet --disable-pip-version-check "$WORK/dist/$WHEEL"
 AFTER="$(versions)"
 if [ "$BEFORE" != "$AFTER" ]; then
   echo "FAIL: installing the project replaced preinstalled packages: $BEFORE -> $AFTER"; exit 1
