@@ -12,9 +12,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from conftest import load_module  # noqa: E402
 
-from inception_lab import cost  # noqa: E402
+from inception_lab import cost, palette  # noqa: E402
 from inception_lab.models import googlenet as gn  # noqa: E402
-from inception_lab.viz import diagrams, display, palette, plotting
+from inception_lab.viz import diagrams, display, experiment_charts, plotting  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_palette_is_okabe_ito_and_used_by_diagrams_and_charts():
@@ -23,12 +25,18 @@ def test_palette_is_okabe_ito_and_used_by_diagrams_and_charts():
     assert {c for k, c in diagrams.COLOURS.items() if k != "io"} <= set(palette.OKABE_ITO.values())
 
 
-def test_module_comparison_bars_take_palette_colours():
-    from inception_lab.widgets.inception_module import INCEPTION_3A
+def test_the_palette_is_written_once():
+    """Its one home imports nothing (the browser loads it); no other library, book-script or style file spells an
+    Okabe-Ito colour."""
+    import ast
 
-    fig = plotting.plot_module_comparison(cost.compare_inception_modules(**INCEPTION_3A))
-    faces = {matplotlib.colors.to_hex(p.get_facecolor()).upper() for ax in fig.axes for p in ax.patches}
-    assert faces and faces <= {c.upper() for c in palette.CYCLE}
+    home = ROOT / "inception_lab" / "palette.py"
+    assert not [n for n in ast.walk(ast.parse(home.read_text())) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    hexes = {c.lower() for c in palette.OKABE_ITO.values() if c != "#000000"}
+    files = [*(ROOT / "inception_lab").rglob("*.py"), *(ROOT / "book" / "_live").glob("*.*")]
+    spelled = {f.relative_to(ROOT).as_posix() for f in files if f != home
+               for c in hexes if c in f.read_text(errors="ignore").lower()}
+    assert spelled == set()
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, True])
@@ -121,11 +129,9 @@ def _hex(colour) -> str:
 def test_knockout_heat_map_describes_its_largest_drops():
     from test_knockout import _result
 
-    from inception_lab.experiments import knockout
-
-    ax = knockout.plot_knockout(_result())
+    ax = experiment_charts.plot_knockout(_result())
     text = display.alt_text(ax.figure)
-    assert text == knockout.describe_knockout(_result())
+    assert text == experiment_charts.describe_knockout(_result())
     assert "toy" in text and "baseline 90.0 % on 100 test images" in text and "(m1, m2)" in text
     # drops: m1/a 40, m2/a 20, m1/b 2, m2/b 1, m1/c -1 points; largest three in order, two at 1 point or less
     assert "Largest drops: m1 1x1 (40.0 points); m2 1x1 (20.0 points); m1 3x3 (2.0 points)." in text
@@ -135,17 +141,15 @@ def test_knockout_heat_map_describes_its_largest_drops():
 def test_lab_chart_describes_each_preset_and_uses_the_palette():
     from test_lab import _results
 
-    from inception_lab.experiments import runner
-
     results = _results({"a": [0.80, 0.90, 0.85], "b": [0.50, 0.55, 0.52]})
-    axes = runner.plot_lab_results(results)
+    axes = experiment_charts.plot_lab_results(results)
     text = display.alt_text(axes[0].figure)
     assert "a: mean 85.0 % (seeds 80.0 to 90.0 %)" in text and "b: mean 52.3 % (seeds 50.0 to 55.0 %)" in text
     assert "3 seeds" in text and "(CPU)" in text
     colours = {_hex(c) for ax in axes for coll in ax.collections for c in coll.get_facecolors()}
     assert colours == {_hex(palette.series_colour(0)), _hex(palette.series_colour(1))}
     with pytest.raises(ValueError, match="time_key"):
-        runner.describe_lab_results(results, "gpu_time_s")
+        experiment_charts.describe_lab_results(results, "gpu_time_s")
 
 
 def test_gradient_maps_say_their_sizes_and_whether_they_fill_the_window():
@@ -158,20 +162,20 @@ def test_gradient_maps_say_their_sizes_and_whether_they_fill_the_window():
                                                                               nn.Conv2d(1, 1, 3, padding=1))}
     maps = {name: rf.gradient_map(m, 1, 11, generator=torch.Generator().manual_seed(0)) for name, m in stacks.items()}
     boxes = {"5x5": maps["5x5"].box, "two 3x3": (0, 10, 0, 10)}
-    fig = rf.plot_gradient_maps(maps, boxes, crop=7)
+    fig = experiment_charts.plot_gradient_maps(maps, boxes, crop=7)
     text = display.alt_text(fig)
     assert text.startswith("2 heat maps side by side") and "a 7 x 7 crop" in text
     assert "5x5: non-zero gradient on 5 x 5 pixels, exactly the computed window" in text
     assert "two 3x3: non-zero gradient on 5 x 5 pixels, the computed window is 11 x 11" in text
     outlines = [p for ax in fig.axes for p in ax.patches]
     assert outlines and {_hex(p.get_edgecolor()) for p in outlines} == {palette.OKABE_ITO["sky blue"]}
-    assert "the whole input" in rf.describe_gradient_maps(maps)
+    assert "the whole input" in experiment_charts.describe_gradient_maps(maps)
 
 
 def test_feature_map_selection_describes_the_selection():
     import torch
 
-    from inception_lab.widgets.feature_maps import plot_feature_map_selection
+    from inception_lab.viz.feature_maps import plot_feature_map_selection
 
     stack = torch.zeros(6, 4, 4)
     stack[1, 2, 2], stack[4, 0, 0] = 2.5, 1.0

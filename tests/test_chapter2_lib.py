@@ -10,16 +10,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from inception_lab import data, pretrained, train  # noqa: E402
+from inception_lab.experiments.features import branch_offsets, capture_layer_maps, feature_map_layers  # noqa: E402
 from inception_lab.models.googlenet import GoogLeNet, mini_googlenet  # noqa: E402
-from inception_lab.widgets.feature_maps import (  # noqa: E402
-    FeatureMapExplorer,
-    branch_offsets,
-    branch_options,
-    capture_layer_maps,
-    describe_selection,
-    feature_map_layers,
-    plot_feature_map_selection,
-)
+from inception_lab.viz.feature_maps import describe_selection, plot_feature_map_selection  # noqa: E402
+from inception_lab.widgets.feature_maps import FeatureMapExplorer, branch_options  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------------------
 # Shipped weights
@@ -128,9 +122,9 @@ def test_explorer_driven_programmatically(small_model, images):
     assert explorer.channel.max == channels - 1
     explorer.channel.value = 2
     assert f"channel {start + 2} of the concatenated output" in explorer.readout.value
-    torch.testing.assert_close(explorer.selected_map(), explorer.maps["inception4a"]["branch3"][2])
+    selected = capture_layer_maps(small_model, images.images[0])["inception4a"]["branch3"][2]
     shown = explorer.figure.axes[1].images[0].get_array()
-    assert shown.shape == (4, 4) and torch.allclose(torch.as_tensor(shown.data), explorer.selected_map())
+    assert shown.shape == (4, 4) and torch.allclose(torch.as_tensor(shown.data), selected)
     # a layer without branches falls back to the whole output, and the channel is clamped to its range
     explorer.layer.value = "conv1"
     assert explorer.values()["branch"] == "output" and explorer.channel.max == small_model.conv1.conv.out_channels - 1
@@ -152,6 +146,8 @@ def test_explorer_rejects_bad_settings(small_model, images):
         FeatureMapExplorer(small_model, images.images, branch="branch3", channel=500)
     with pytest.raises(ValueError, match="images must be"):
         FeatureMapExplorer(small_model, images.images[0])
+    with pytest.raises(ValueError, match="one class index per image"):
+        FeatureMapExplorer(small_model, images.images, images.labels[:2], images.class_names)
 
 
 def test_static_twin(small_model, images):

@@ -11,8 +11,16 @@ import pytest  # noqa: E402
 
 from inception_lab.cost import factorization as fc  # noqa: E402
 from inception_lab.exercises import factorization as e4  # noqa: E402
+from inception_lab.viz.cost_charts import plot_view  # noqa: E402
+from inception_lab.viz.display import alt_text  # noqa: E402
 from inception_lab.widgets import table_html  # noqa: E402
-from inception_lab.widgets.factorization import FactorizationExplorer, plot_sweep, plot_variants  # noqa: E402
+from inception_lab.widgets.factorization import FactorizationExplorer  # noqa: E402
+
+
+def drawn(fig):
+    """Every bar of a figure: its segment key, length and colour."""
+    return [(p.get_gid(), p.get_width(), matplotlib.colors.to_hex(p.get_facecolor())) for ax in fig.axes
+            for p in ax.patches]
 
 
 def test_explorer_reads_out_what_the_compute_function_returns():
@@ -45,16 +53,15 @@ def test_explorer_rejects_unknown_or_out_of_range_settings():
         FactorizationExplorer(n=11)
 
 
-def test_static_twin_figures():
-    rows = fc.explore(7, 192, 192, 17, 192)
-    fig = plot_variants(rows)
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert any("-71.4 %" in t for t in texts) and any("-44.9 %" in t for t in texts)
-    plt.close(fig)
-    fig = plot_sweep(fc.sweep_n())
-    assert len(fig.axes[0].lines) == 3
-    plt.close(fig)
+def test_static_twin_is_the_explorers_figure_with_the_defaults():
+    explorer = FactorizationExplorer()
+    twin = plot_view(fc.explorer_view(fc.EXPLORER_DEFAULTS))
+    assert drawn(twin) == drawn(explorer.figure) and len(drawn(twin)) == 6  # 3 variants x (params, MACs)
+    assert alt_text(twin) == alt_text(explorer.figure)
+    explorer.sliders["n"].value = 5
+    assert drawn(plot_view(fc.explorer_view(dict(fc.EXPLORER_DEFAULTS, n=5)))) == drawn(explorer.figure)
     assert table_html(fc.explorer_view()["table"]).count("<tr>") == 4
+    plt.close("all")
 
 
 CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)

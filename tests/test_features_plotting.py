@@ -10,7 +10,6 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from inception_lab import cost  # noqa: E402
 from inception_lab.experiments.features import (  # noqa: E402
     capture_branches,
     capture_features,
@@ -80,13 +79,6 @@ def test_plots_draw_what_they_are_given():
     maps = torch.arange(5 * 4 * 4, dtype=torch.float32).view(1, 5, 4, 4)
     fig = plotting.plot_branches({"a": maps[0, :2], "b": maps[0, 2:]}, channels=2)
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["a\n(2 ch)", "b\n(3 ch)"]
-    modules = cost.compare_inception_modules(192, 28, 64, 96, 128, 16, 32, 32)
-    fig = plotting.plot_module_comparison(modules)
-    widths = [sum(p.get_width() for p in fig.axes[1].patches if p.get_y() < y < p.get_y() + p.get_height())
-              for y in (0, 1)]
-    assert widths == pytest.approx([303.464448, 128.049152])
-    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert legend == ["1x1", "1x1 -> 3x3", "1x1 -> 5x5", "3x3 max-pool -> 1x1"]  # the reduced module's layers
     plt.close("all")
 
 

@@ -6,15 +6,12 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from inception_lab.cost.grid_reduction import compare_strategies  # noqa: E402
+from inception_lab.cost.grid_reduction import compare_strategies, explorer_view  # noqa: E402
 from inception_lab.exercises import grid_reduction as ex  # noqa: E402
+from inception_lab.viz.cost_charts import plot_view  # noqa: E402
+from inception_lab.viz.display import alt_text  # noqa: E402
 from inception_lab.widgets import Explorer  # noqa: E402
-from inception_lab.widgets.grid_reduction import (  # noqa: E402
-    MIXED_6A_SETTING,
-    GridReductionExplorer,
-    comparison_text,
-    plot_strategies,
-)
+from inception_lab.widgets.grid_reduction import MIXED_6A_SETTING, GridReductionExplorer, comparison_text  # noqa: E402
 
 
 def bars(explorer, panel):
@@ -59,8 +56,12 @@ def test_static_twin():
     rows = compare_strategies(**{k: v for k, v in MIXED_6A_SETTING.items() if k != "pool"})
     text = comparison_text(rows)
     assert "pool first" in text and "4.24x" in text and "288x17x17" in text
-    fig = plot_strategies(rows)
-    assert len(fig.axes) == 3
+    explorer = GridReductionExplorer()
+    twin = plot_view(explorer_view(MIXED_6A_SETTING))
+    assert len(twin.axes) == 3 and alt_text(twin) == alt_text(explorer.figure)
+    for panel in range(3):
+        assert [(p.get_gid(), p.get_width(), p.get_facecolor()) for p in twin.axes[panel].patches] == [
+            (p.get_gid(), p.get_width(), p.get_facecolor()) for p in explorer.figure.axes[panel].patches]
 
 
 CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)

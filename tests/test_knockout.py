@@ -1,5 +1,7 @@
 """Branch knock-out through the branch contract: the slice it zeroes, the hook's life, the study, the heat map."""
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,6 +11,7 @@ import torch  # noqa: E402
 
 from inception_lab.exercises import lab as ex  # noqa: E402
 from inception_lab.experiments import budget, knockout  # noqa: E402
+from inception_lab.viz.experiment_charts import plot_knockout  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,7 @@ def test_branch_slices_tile_the_concatenation(model):
     assert list(slices) == [b.name for b in module.branches]
     assert [s.stop - s.start for s in slices.values()] == list(module.branch_channels.values())
     assert slices["branch1"].start == 0 and list(slices.values())[-1].stop == module.out_channels
-    assert all(a.stop == b.start for a, b in zip(list(slices.values()), list(slices.values())[1:]))
+    assert all(a.stop == b.start for a, b in itertools.pairwise(slices.values()))
 
 
 def test_knocked_out_zeroes_exactly_one_branch_and_cleans_up(model, images):
@@ -118,7 +121,7 @@ def test_result_matrix_ranking_table_and_round_trip():
 
 
 def test_plot_knockout_draws_a_cell_per_branch():
-    ax = knockout.plot_knockout(_result())
+    ax = plot_knockout(_result())
     texts = [t.get_text() for t in ax.texts]
     assert "40.0" in texts and "pool" in texts and len(texts) == 2 * 5
     assert [t.get_text() for t in ax.get_yticklabels()] == ["m1", "m2"]

@@ -16,12 +16,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from conftest import load_module  # noqa: E402
 
 from inception_lab import cost  # noqa: E402
 from inception_lab.cost import explorers, factorization, grid_reduction, inception  # noqa: E402
-from inception_lab.cost.view import PALETTE, check_settings  # noqa: E402
+from inception_lab.cost.view import check_settings  # noqa: E402
+from inception_lab.palette import CYCLE, OKABE_ITO  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "book" / "_live" / "live_explorers.js"
@@ -70,7 +72,7 @@ def test_inception_module_view_matches_the_widget_and_count(settings):
     assert numbers(view) == [(c.params, c.macs) for c in counted]
     assert [r["out_channels"] for r in view["rows"]] == [m.out_channels for m in (naive, reduced)]
     # the bars: each panel's segments sum to the row's number, and the longest bar fills the panel
-    for panel, metric in zip(view["charts"], ("params", "macs")):
+    for panel, metric in zip(view["charts"], ("params", "macs"), strict=True):
         assert [bar["total"] for bar in panel["bars"]] == [r[metric] for r in view["rows"]]
         assert max(sum(s["pct"] for s in bar["segments"]) for bar in panel["bars"]) == pytest.approx(100, abs=0.01)
 
@@ -309,8 +311,83 @@ def test_the_formula_check_catches_a_copied_formula(snippet):
     assert formula_problems(snippet)
 
 
-def test_the_style_uses_the_views_palette():
-    style = STYLE.read_text()
-    assert re.findall(r"\.il-live-s(\d) \{ background: (#[0-9A-Fa-f]{6}); \}", style) == [
-        (str(i), colour) for i, colour in enumerate(PALETTE)]
+# ---------------------------------------------------------------------------------------------------------
+# One palette: the explorer, its static twin in the chapter and the live view colour each bar segment alike
+# ---------------------------------------------------------------------------------------------------------
+WIDGETS = {"inception-module": ("inception_module", "InceptionExplorer"),
+           "factorization": ("factorization", "FactorizationExplorer"),
+           "grid-reduction": ("grid_reduction", "GridReductionExplorer")}
+
+
+def _hex(colour) -> str:
+    return matplotlib.colors.to_hex(colour).upper()
+
+
+def static_twin(name: str) -> tuple[str, list[str]]:
+    """Source and PNG outputs (base64) of the code cell right after the chapter's live marker for ``name``."""
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for i, cell in enumerate(cells):
+            if f'data-explorer="{name}"' in "".join(cell["source"]):
+                twin = cells[i + 1]
+                return "".join(twin["source"]), [o["data"]["image/png"] for o in twin.get("outputs", [])
+                                                 if "image/png" in o.get("data", {})]
+    raise AssertionError(f"no chapter has a live marker for {name!r}")
+
+
+def palette_colours_in(png: str, least: int = 50) -> set[str]:
+    """The Okabe-Ito colours (black aside: it is the text's) that fill at least ``least`` pixels of a PNG."""
+    import base64
+
+    import matplotlib.image
+    import numpy as np
+
+    pixels = (matplotlib.image.imread(io.BytesIO(base64.b64decode(png)), format="png")[..., :3] * 255).round()
+    found = set()
+    for colour in set(OKABE_ITO.values()) - {OKABE_ITO["black"]}:
+        rgb = np.array(matplotlib.colors.to_rgb(colour)) * 255
+        if int((np.abs(pixels - rgb.round()) < 0.5).all(-1).sum()) >= least:
+            found.add(colour.upper())
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(WIDGETS))
+def test_explorer_static_twin_and_live_view_give_each_segment_one_colour(name):
+    import importlib
+
+    module, cls = WIDGETS[name]
+    explorer = getattr(importlib.import_module(f"inception_lab.widgets.{module}"), cls)()
+    drawn = {p.get_gid(): _hex(p.get_facecolor()) for ax in explorer.figure.axes for p in ax.patches}
+    spec = json.loads(explorers.spec_json(name))  # what the page script gets, and paints with
+    live = {seg["key"]: spec["colours"]["series"][seg["series"]].upper()
+            for panel in spec["view"]["charts"] for bar in panel["bars"] for seg in bar["segments"]}
+    assert drawn == live and len(set(drawn.values())) == len(drawn)  # and one colour per branch, variant, strategy
+    for legend in explorer.figure.legends:  # stacked bars (chapter 1): the legend's swatches, as the page's legend
+        assert [_hex(h.get_facecolor()) for h in legend.legend_handles] == [
+            spec["colours"]["series"][item["series"]].upper() for item in spec["view"]["legend"]]
+    source, pngs = static_twin(name)
+    assert "plot_view(" in source and "explorer_view(" in source  # the explorer's own drawing, of its own view
+    assert pngs and palette_colours_in(pngs[0]) == set(drawn.values())
+    plt.close("all")
+
+
+def test_chapter4_sweep_and_chapter5_measurements_use_the_explorers_colours():
+    from inception_lab.viz.cost_charts import view_colours
+
+    _, pngs = static_twin("factorization")
+    variants = view_colours(factorization.explorer_view())
+    assert palette_colours_in(pngs[1]) == {variants[v].upper() for v in ("asymmetric", "stacked")}
+    chapter5 = "".join("".join(c["source"]) for c in json.loads(
+        (ROOT / "notebooks" / "05_grid_reduction.ipynb").read_text())["cells"])
+    assert "view_colours(gr.explorer_view())" in chapter5 and "COLOURS = {" not in chapter5
+
+
+def test_the_page_holds_no_colour_of_its_own():
+    script, style = SCRIPT.read_text(), STYLE.read_text()
+    assert not re.findall(r"#[0-9A-Fa-f]{6}\b", script)
+    assert not {c.lower() for c in CYCLE} & set(re.findall(r"#[0-9a-f]{6}", style.lower()))
+    assert "colours.series[piece.series]" in script and "colours.series[item.series]" in script
+    assert "colours.alert" in script
+    spec = explorers.spec("factorization")
+    assert spec["colours"] == {"series": list(CYCLE), "alert": OKABE_ITO["vermillion"]}
     assert 'html[data-theme="dark"] .il-live' in style

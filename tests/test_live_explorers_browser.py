@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import os
 
-import pytest
+import matplotlib
 
-from inception_lab.cost import explorers
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from inception_lab.cost import explorers  # noqa: E402
+from inception_lab.palette import ALERT  # noqa: E402
 
 PAGES = {"inception-module": "notebooks/01_inception_module.html", "factorization": "notebooks/04_factorization.html",
          "grid-reduction": "notebooks/05_grid_reduction.html"}
@@ -21,6 +27,21 @@ MOVES = {"inception-module": (("in_channels", 2), ("size", 56)),
          "factorization": (("n", 2), ("mid_channels", 96)),
          "grid-reduction": (("in_channels", 3), ("split", 0.5))}
 READY_TIMEOUT_MS = 180_000  # Pyodide's first start: seconds on a laptop, more on a loaded CI machine
+
+
+def css_rgb(colour) -> str:
+    """A matplotlib colour as the browser's computed style writes it: ``rgb(r, g, b)``."""
+    return "rgb({}, {}, {})".format(*(round(255 * c) for c in matplotlib.colors.to_rgb(colour)))
+
+
+def matplotlib_colours(view) -> dict[str, str]:
+    """The colour of each segment key in the figure the ipywidgets explorer and the static twin draw of ``view``."""
+    from inception_lab.viz.cost_charts import plot_view
+
+    fig = plot_view(view)
+    drawn = {p.get_gid(): css_rgb(p.get_facecolor()) for ax in fig.axes for p in ax.patches}
+    plt.close(fig)
+    return drawn
 
 
 def table_rows(page):
@@ -74,6 +95,13 @@ def test_run_live_then_move_sliders(browser, live_book, name):
     widths = marker.locator(".il-live-chart").first.locator(".il-live-row").first.locator(".il-live-seg")
     assert [widths.nth(i).evaluate("e => e.style.width") for i in range(widths.count())] == [
         f"{s['pct']:g}%" for s in first_bar]
+    drawn = matplotlib_colours(view)  # the page paints each segment and legend swatch as the matplotlib figure
+    assert [widths.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(widths.count())] == [
+        drawn[s["key"]] for s in first_bar]
+    swatches = marker.locator(".il-live-legend .il-live-swatch")
+    legend = [swatches.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(swatches.count())]
+    keys = {s["series"]: s["key"] for panel in view["charts"] for bar in panel["bars"] for s in bar["segments"]}
+    assert legend == [drawn[keys[item["series"]]] for item in view["legend"]]
 
     settings = dict(view["settings"])
     (pressed, presses), (filled, value) = MOVES[name]
@@ -112,6 +140,7 @@ def test_grid_reduction_choices_and_a_setting_that_cannot_be_built(browser, live
     marker.locator('[data-control="out_channels"]').fill("32")  # fewer than the 288 channels the pooling passes on
     expected = explorers.view("grid-reduction", dict(kernel=1, pool="avg", out_channels=32))
     assert marker.get_by_role("alert").inner_text() == expected["error"]
+    assert marker.get_by_role("alert").evaluate("e => getComputedStyle(e).color") == css_rgb(ALERT)
     assert table_rows(page) == []
     marker.locator('[data-control="out_channels"]').fill("768")
     assert table_rows(page) == explorers.view("grid-reduction", dict(kernel=1, pool="avg"))["table"]["rows"]

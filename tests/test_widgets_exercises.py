@@ -45,12 +45,20 @@ def test_explorer_rejects_bad_settings():
         InceptionExplorer(in_channels=100000)
 
 
-def test_static_twin_text_matches_rows():
+def test_static_twin_text_matches_rows_and_its_figure_is_the_explorers():
     modules = cost.compare_inception_modules(**INCEPTION_3A)
     rows = comparison_rows(modules)
     assert rows[1]["macs_ratio"] == pytest.approx(128049152 / 303464448)
     text = comparison_text(modules)
     assert "naive" in text and "416" in text and "0.42x" in text
+    from inception_lab.cost.inception import explorer_view
+    from inception_lab.viz.cost_charts import plot_view
+    from inception_lab.viz.display import alt_text
+
+    twin, explorer = plot_view(explorer_view(INCEPTION_3A)), InceptionExplorer()
+    assert alt_text(twin) == alt_text(explorer.figure)
+    assert [(p.get_gid(), p.get_width(), p.get_facecolor()) for ax in twin.axes for p in ax.patches] == [
+        (p.get_gid(), p.get_width(), p.get_facecolor()) for ax in explorer.figure.axes for p in ax.patches]
 
 
 def test_pointwise_checker():

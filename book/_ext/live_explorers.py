@@ -53,7 +53,7 @@ CORE_FILES = {
 }
 #: The torch-free formula layer, relative to the package: what the browser imports (tests/test_layout.py checks
 #: that these import without torch; tests/test_live_explorers.py that they are enough for cost.explorers).
-FORMULA_LAYER = ("__init__.py", "checks.py", "shapes.py", "cost/*.py")
+FORMULA_LAYER = ("__init__.py", "palette.py", "checks.py", "shapes.py", "cost/*.py")
 MARKER = 'class="il-live"'
 
 

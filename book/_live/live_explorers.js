@@ -2,8 +2,9 @@
  * <div class="il-live" data-explorer="NAME">). On demand ("Run live") this script loads Pyodide, writes the
  * library's formula layer (copied from inception_lab/ by the build) into its file system and imports
  * inception_lab.cost.explorers. Every slider move sends the control values to that module as JSON and draws the
- * view it returns: table cells, bar lengths in %, texts and alt text all come from Python. This file holds no cost
- * formula and does no arithmetic; tests/test_live_explorers.py checks that it stays so. */
+ * view it returns: table cells, bar lengths in %, texts and alt text all come from Python, and so do the colours
+ * (the spec's "colours", from inception_lab/palette.py, indexed by each bar segment's "series"). This file holds no
+ * cost formula and no colour, and does no arithmetic; tests/test_live_explorers.py checks that it stays so. */
 (function () {
   "use strict";
 
@@ -144,7 +145,7 @@
     return node;
   }
 
-  function renderCharts(view) {
+  function renderCharts(view, colours) {
     var figure = make("div", "il-live-charts");
     figure.setAttribute("role", "img");
     figure.setAttribute("aria-label", view.alt);
@@ -155,8 +156,9 @@
         var row = make("div", "il-live-row");
         var track = make("div", "il-live-track");
         bar.segments.forEach(function (piece) {
-          var block = make("span", "il-live-seg il-live-s" + piece.series);
+          var block = make("span", "il-live-seg");
           block.style.width = piece.pct + "%";
+          block.style.backgroundColor = colours.series[piece.series];
           block.title = piece.label;
           track.append(block);
         });
@@ -177,21 +179,24 @@
     var legend = make("p", "il-live-legend");
     view.legend.forEach(function (item) {
       var entry = make("span", "il-live-key");
-      entry.append(make("span", "il-live-swatch il-live-s" + item.series), document.createTextNode(item.label));
+      var swatch = make("span", "il-live-swatch");
+      swatch.style.backgroundColor = colours.series[item.series];
+      entry.append(swatch, document.createTextNode(item.label));
       legend.append(entry);
     });
     figure.append(legend);
     return figure;
   }
 
-  function render(out, view) {
+  function render(out, view, colours) {
     var parts = [make("p", "il-live-title", view.title || "")];
     if (view.error) {
       var error = make("p", "il-live-error", view.error);
       error.setAttribute("role", "alert");
+      error.style.color = colours.alert;
       parts.push(error);
     } else {
-      parts.push(renderTable(view.table), renderCharts(view));
+      parts.push(renderTable(view.table), renderCharts(view, colours));
     }
     out.replaceChildren.apply(out, parts);
   }
@@ -218,9 +223,9 @@
       spec.controls.forEach(function (control) {
         settings[control.name] = readers[control.name]();
       });
-      render(out, JSON.parse(module.view_json(name, JSON.stringify(settings))));
+      render(out, JSON.parse(module.view_json(name, JSON.stringify(settings))), spec.colours);
     });
-    render(out, spec.view);
+    render(out, spec.view, spec.colours);
   }
 
   function setUp(marker) {

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from inception_lab.cost import factorization, grid_reduction, inception
-from inception_lab.cost.view import Control
+from inception_lab.cost.view import Control, colours
 
 #: name -> (controls, entry point): chapter 1, chapter 4, chapter 5.
 EXPLORERS: dict[str, tuple[tuple[Control, ...], Callable[[Mapping[str, Any] | None], dict[str, Any]]]] = {
@@ -39,9 +39,11 @@ def view(name: str, settings: Mapping[str, Any] | None = None) -> dict[str, Any]
 
 
 def spec(name: str) -> dict[str, Any]:
-    """What a renderer needs to start: the controls (ranges, labels, defaults) and the view of the defaults."""
+    """What a renderer needs to start: the controls (ranges, labels, defaults), the view of the defaults, and the
+    book's colours (:func:`~inception_lab.cost.view.colours`: the page holds none of its own)."""
     controls, entry_point = _explorer(name)
-    return {"explorer": name, "controls": [c.as_dict() for c in controls], "view": entry_point(None)}
+    return {"explorer": name, "controls": [c.as_dict() for c in controls], "view": entry_point(None),
+            "colours": colours()}
 
 
 def spec_json(name: str) -> str:

@@ -5,7 +5,9 @@ Each cost explorer has one entry point in its topic file (:func:`inception_lab.c
 that takes the explorer's settings and returns a *view*: a JSON-serializable dict of numbers, labels and
 preformatted strings. Two renderers draw it: the ipywidgets explorer in a kernel, and the live explorer of the
 rendered book, where the same Python runs in the reader's browser (Pyodide) and JavaScript only copies strings and
-bar lengths into the page. So every number, label and bar length is computed here, once. Pure Python.
+bar lengths into the page. So every number, label and bar length is computed here, once. A bar segment or legend
+item names its colour by ``series``; :func:`colours` turns that into the book's colour (:mod:`inception_lab.palette`)
+for every renderer. Pure Python.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inception_lab import palette
 from inception_lab.checks import check_choice, check_number
 
 
@@ -81,13 +84,14 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> dict[str, li
     return {"columns": list(columns), "rows": [list(row) for row in rows]}
 
 
-#: Colours of the series 0, 1, 2, ... of a view's bars: the Okabe-Ito colour-blind-safe palette (orange, sky blue,
-#: bluish green, reddish purple, blue, vermillion, yellow), as the book's diagrams; renderers index it by ``series``.
-PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
+def colours() -> dict[str, Any]:
+    """The colours a renderer of views needs, as plain data: ``series`` (index it by a segment's or a legend
+    item's ``series``) and ``alert`` (an error message), both from :mod:`inception_lab.palette`."""
+    return {"series": list(palette.CYCLE), "alert": palette.ALERT}
 
 
 def segment(key: str, label: str, series: int, value: int | float) -> dict[str, object]:
-    """One piece of a (stacked) bar: ``series`` picks its colour (:data:`PALETTE`), ``value`` its length."""
+    """One piece of a (stacked) bar: ``series`` picks its colour (:func:`colours`), ``value`` its length."""
     return {"key": key, "label": label, "series": series, "value": value}
 
 
@@ -118,10 +122,10 @@ def bar_panel(title: str, suffix: str, scale: float, bars: Sequence[tuple[str, S
 
     out_bars = [{"label": label, "total": total, "text": text(total) + note,
                  "segments": [dict(s, pct=pct(s["value"])) for s in segments]}
-                for (label, segments, note), total in zip(bars, totals)]
+                for (label, segments, note), total in zip(bars, totals, strict=True)]
     out_marker = None if marker is None else {"label": marker[0], "value": marker[1], "pct": pct(marker[1]),
                                               "text": text(marker[1])}
     return {"title": title, "suffix": suffix, "scale": scale, "bars": out_bars, "marker": out_marker}
 
 
-__all__ = ["PALETTE", "Control", "defaults", "check_settings", "table", "segment", "bar_panel"]
+__all__ = ["Control", "colours", "defaults", "check_settings", "table", "segment", "bar_panel"]

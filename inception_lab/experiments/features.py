@@ -1,12 +1,15 @@
 """Feature-map capture with forward hooks: what each module, and each branch of a module, outputs.
 
-Used by every chapter that shows feature maps (chapter 1 onwards).
+Used by every chapter that shows feature maps (chapter 1 onwards). Chapter 2's feature-map explorer captures every
+layer and branch of one image at once (:func:`capture_layer_maps`) and finds a branch's channels inside its
+module's concatenated output (:func:`branch_offsets`); its figure and read-out are drawn by
+:mod:`inception_lab.viz.feature_maps`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import torch
 from torch import nn
@@ -82,3 +85,85 @@ def strongest_channels_first(branch_maps: dict[str, torch.Tensor]) -> dict[str, 
     """
     return {name: maps[:, maps[0].mean((1, 2)).argsort(descending=True)] for name, maps in branch_maps.items()}
 
+
+#: What a layer's whole (concatenated) output is called (the explorer's branch dropdown, figure titles).
+OUTPUT_LABEL = "all branches (concatenated)"
+
+#: Captured maps of one image: layer name -> {"output" or branch name -> (C, H, W) tensor}.
+LayerMaps = dict[str, dict[str, torch.Tensor]]
+
+
+def feature_map_layers(model: nn.Module) -> list[str]:
+    """The layers whose feature maps chapter 2 shows, in forward order: the stem's convolutions and every module.
+
+    Top-level children that are multi-branch modules (:class:`~inception_lab.nn.layers.MultiBranch`) or conv atoms
+    (a child with an ``nn.Conv2d`` called ``conv``); auxiliary classifiers (``aux*``) are left out.
+    """
+    names = [name for name, child in model.named_children()
+             if not name.startswith("aux")
+             and (isinstance(child, MultiBranch) or isinstance(getattr(child, "conv", None), nn.Conv2d))]
+    if not names:
+        raise ValueError(f"{type(model).__name__} has no top-level convolution or Inception module to explore.")
+    return names
+
+
+def branch_offsets(model: nn.Module, layer: str) -> dict[str, tuple[int, int]]:
+    """``branch -> (first channel, channels)`` of each branch inside ``layer``'s concatenated output.
+
+    For a layer without branches: ``{"output": (0, channels)}``. In GoogLeNet's inception (3a) the 1x1 branch is
+    channels 0-63, the 3x3 branch 64-191, the 5x5 branch 192-223 and the pool branch 224-255.
+    """
+    module = model.get_submodule(layer)
+    if isinstance(module, MultiBranch):
+        offsets, start = {}, 0
+        for name, channels in module.branch_channels.items():
+            offsets[name] = (start, channels)
+            start += channels
+        return {"output": (0, start), **offsets}
+    return {"output": (0, module.conv.out_channels)}
+
+
+def branch_label(model: nn.Module, layer: str, key: str) -> str:
+    """What to call ``key`` of ``layer``: the module's own branch label, or :data:`OUTPUT_LABEL`."""
+    module = model.get_submodule(layer)
+    if key == "output" or not isinstance(module, MultiBranch):
+        return OUTPUT_LABEL
+    return module.branch_labels[key]
+
+
+def capture_layer_maps(model: nn.Module, image: torch.Tensor,
+                       layers: Sequence[str] | None = None) -> LayerMaps:
+    """Feature maps of one image at every explored layer and every branch, from one forward pass in eval mode.
+
+    Args:
+        model: the network (its train/eval mode is restored afterwards).
+        image: (3, H, W) or (1, 3, H, W), normalised as the model expects.
+        layers: layer names (default :func:`feature_map_layers`).
+
+    Returns:
+        ``{layer: {"output": (C, H', W'), "branch1": ..., ...}}`` on the CPU.
+    """
+    if image.dim() == 3:
+        image = image[None]
+    if image.dim() != 4 or image.shape[0] != 1:
+        raise ValueError(f"image must have shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}.")
+    layers = feature_map_layers(model) if layers is None else list(layers)
+    first = next(model.parameters(), None)
+    image = image.to(first.device if first is not None else "cpu")
+    was_training = model.training
+    model.eval()
+    branching = [model.get_submodule(layer) for layer in layers
+                 if isinstance(model.get_submodule(layer), MultiBranch)]
+    try:
+        with ExitStack() as stack:
+            recorded = {id(m): stack.enter_context(m.recording_branches()) for m in branching}
+            maps = capture_features(model, image, layers)
+    finally:
+        model.train(was_training)
+    out: LayerMaps = {}
+    for layer in layers:
+        module = model.get_submodule(layer)
+        out[layer] = {"output": maps[layer][0]}
+        if isinstance(module, MultiBranch):
+            out[layer].update({key: value[0].detach().cpu() for key, value in recorded[id(module)].items()})
+    return out

@@ -12,9 +12,8 @@ without knowing about it.
 * :func:`inception_modules` -- the multi-branch modules of a network, in forward order.
 * :func:`knockout_study` -- the accuracy after each single knock-out, for every module and branch, as a
   :class:`KnockoutResult` (plain numbers and labels: a heat-map matrix, the largest drops, JSON round trip).
-* :func:`plot_knockout` -- the result as a heat map, module x branch.
-
-Introduced in chapter 7.
+The heat map of a result, and its alternative text, are drawn by
+:func:`inception_lab.viz.experiment_charts.plot_knockout`. Introduced in chapter 7.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from torch.utils.data import DataLoader
 
 from inception_lab.experiments.features import multi_branch
 from inception_lab.nn.layers import MultiBranch
-from inception_lab.viz.display import set_alt_text
 
 
 def branch_slices(module: MultiBranch) -> dict[str, slice]:
@@ -128,7 +126,7 @@ class KnockoutResult:
         """Drops in accuracy points as fixed-width text, one line per module."""
         width = max(len(m) for m in self.modules) + 2
         lines = [f"{'module':<{width}}" + "".join(f"{f'branch {i + 1}':>11}" for i in range(self.max_branches))]
-        for m, row in zip(self.modules, self.matrix()):
+        for m, row in zip(self.modules, self.matrix(), strict=True):
             lines.append(f"{m:<{width}}" + "".join(f"{'':>11}" if d is None else f"{100 * d:>11.1f}" for d in row))
         return "\n".join(lines)
 
@@ -215,7 +213,7 @@ def knockout_study(model: nn.Module, loader: DataLoader, *, modules: Sequence[st
         def accuracy_with(module_name: str | None) -> float:
             correct = 0
             with torch.no_grad():
-                for i, (x, y) in enumerate(zip(images, targets)):
+                for i, (x, y) in enumerate(zip(images, targets, strict=True)):
                     logits = replay.logits(module_name, i) if replay.ok and module_name else model(x)
                     correct += int((logits.argmax(1) == y).sum())
             return correct / examples
@@ -243,46 +241,3 @@ def knockout_study(model: nn.Module, loader: DataLoader, *, modules: Sequence[st
             module.training = mode
     return KnockoutResult(name or type(model).__name__, baseline, tuple(modules), branches, labels, accuracy,
                           active, examples)
-
-
-def plot_knockout(result: KnockoutResult, ax: Any = None, *, vmax: float | None = None, annotate: bool = True) -> Any:
-    """Heat map of the accuracy drops: one row per module (forward order), one column per branch position.
-
-    Each cell shows the drop in accuracy points and, small, the branch's label; blank cells are branches a
-    module does not have. A new figure (``ax`` None) gets :func:`describe_knockout` as its alternative text.
-    Returns the matplotlib ``Axes``.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    drops = np.array([[np.nan if d is None else 100 * d for d in row] for row in result.matrix()], dtype=float)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(1.9 * result.max_branches + 1.5, 0.45 * len(result.modules) + 1.2))
-        set_alt_text(fig, describe_knockout(result))
-    top = vmax if vmax is not None else max(1.0, float(np.nanmax(drops)))
-    image = ax.imshow(np.ma.masked_invalid(drops), cmap="Reds", vmin=0.0, vmax=top, aspect="auto")
-    ax.set_yticks(range(len(result.modules)), result.modules, fontsize=8)
-    ax.set_xticks(range(result.max_branches), [f"branch {i + 1}" for i in range(result.max_branches)], fontsize=8)
-    ax.set_title(f"{result.model}: accuracy lost when one branch is zeroed (points; baseline "
-                 f"{100 * result.baseline:.1f} %)", fontsize=9)
-    if annotate:
-        for i, module in enumerate(result.modules):
-            for j, branch in enumerate(result.branches[module]):
-                d = drops[i, j]
-                colour = "white" if d > 0.6 * top else "black"
-                ax.text(j, i - 0.12, f"{d:.1f}", ha="center", va="center", fontsize=8, color=colour)
-                ax.text(j, i + 0.25, result.labels[module][branch], ha="center", va="center", fontsize=5.5,
-                        color=colour)
-    ax.figure.colorbar(image, ax=ax, label="accuracy drop [points]", shrink=0.8)
-    return ax
-
-
-def describe_knockout(result: KnockoutResult, largest: int = 3) -> str:
-    """Alternative text for :func:`plot_knockout`: the grid's size, the largest drops and how many barely matter."""
-    ranked = result.ranked()
-    top = "; ".join(f"{m} {result.labels[m][b]} ({100 * d:.1f} points)" for m, b, d in ranked[:largest])
-    small = sum(1 for *_, d in ranked if round(100 * d, 1) <= 1.0)
-    return (f"Heat map of the accuracy {result.model} loses when one branch is zeroed (baseline "
-            f"{100 * result.baseline:.1f} % on {result.examples} test images): one row per module "
-            f"({', '.join(result.modules)}), one column per branch, darker red for a larger drop. Largest drops: "
-            f"{top}. {small} of the {len(ranked)} knock-outs cost 1 point or less.")

@@ -8,12 +8,12 @@
   magnitudes show how much each pixel counts (the "effective" receptive field, which concentrates in the centre).
 
 Two 3x3 convolutions see the 5x5 window of one 5x5 convolution [Rethinking, §3.1, Fig. 1], and ``1 x n`` then
-``n x 1`` sees the ``n x n`` window of an ``n x n`` convolution [Rethinking, §3.2, Fig. 3]; chapter 4 shows both.
+``n x 1`` sees the ``n x n`` window of an ``n x n`` convolution [Rethinking, §3.2, Fig. 3]; chapter 4 shows both,
+drawn by :func:`inception_lab.viz.experiment_charts.plot_gradient_maps`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,6 @@ from torch import nn
 from inception_lab.checks import check_positive_int
 from inception_lab.nn.layers import to_spec
 from inception_lab.shapes import Node, ReceptiveField, start_shape, walk
-from inception_lab.viz.display import set_alt_text
-from inception_lab.viz.palette import OKABE_ITO
 
 
 def _chain(module: Any) -> tuple[Node, ...]:
@@ -104,55 +102,3 @@ def gradient_map(module: nn.Module, in_channels: int, size: int, *, samples: int
     box = None if rows.size == 0 else (int(rows.min()), int(rows.max()), int(columns.min()), int(columns.max()))
     peak = magnitude.max()
     return GradientMap(magnitude / peak if peak > 0 else magnitude, box, (row, column))
-
-
-def plot_gradient_maps(maps: dict[str, GradientMap], boxes: dict[str, Sequence[float]] | None = None,
-                       panel_size: float = 2.4, crop: int | None = None):
-    """Gradient maps side by side, each with its exact window drawn as a rectangle (``boxes``: name -> box).
-
-    The figure carries :func:`describe_gradient_maps` as its alternative text.
-
-    Args:
-        crop: show only ``crop`` pixels around each map's output position (default: the whole input).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    fig, axes = plt.subplots(1, len(maps), figsize=(panel_size * len(maps), panel_size + 0.4), squeeze=False)
-    for ax, (name, gmap) in zip(axes[0], maps.items()):
-        image = gmap.magnitude
-        offset = (0, 0)
-        if crop is not None:
-            r, c = gmap.position
-            half = crop // 2
-            offset = (max(r - half, 0), max(c - half, 0))
-            image = image[offset[0]:offset[0] + crop, offset[1]:offset[1] + crop]
-        ax.imshow(image, cmap="magma", vmin=0, vmax=1)
-        if boxes and name in boxes:
-            top, bottom, left, right = boxes[name]
-            ax.add_patch(Rectangle((left - 0.5 - offset[1], top - 0.5 - offset[0]), right - left + 1,
-                                   bottom - top + 1, fill=False, edgecolor=OKABE_ITO["sky blue"], linewidth=1.5))
-        h, w = gmap.size
-        ax.set_title(f"{name}\nnon-zero: {h}x{w}", fontsize=9)
-        ax.set_xticks([]), ax.set_yticks([])
-    fig.tight_layout()
-    return set_alt_text(fig, describe_gradient_maps(maps, boxes, crop))
-
-
-def describe_gradient_maps(maps: dict[str, GradientMap], boxes: dict[str, Sequence[float]] | None = None,
-                           crop: int | None = None) -> str:
-    """Alternative text for :func:`plot_gradient_maps`: each map's non-zero area and whether it fills its window."""
-    parts = []
-    for name, gmap in maps.items():
-        h, w = gmap.size
-        part = f"{name}: non-zero gradient on {h} x {w} pixels"
-        if boxes and name in boxes:
-            top, bottom, left, right = boxes[name]
-            window = f"{int(bottom - top + 1)} x {int(right - left + 1)}"
-            part += (", exactly the computed window" if gmap.box is not None and tuple(gmap.box) == tuple(boxes[name])
-                     else f", the computed window is {window}")
-        parts.append(part)
-    view = f"a {crop} x {crop} crop around the output position" if crop is not None else "the whole input"
-    return (f"{len(parts)} heat maps side by side of the input-gradient magnitude of one output position "
-            f"({view}; bright = large), each with its computed receptive-field window outlined: "
-            + "; ".join(parts) + ".")

@@ -11,7 +11,8 @@
 * :func:`time_steps` -- training-step time per preset, measured interleaved (medians), for a time estimate and
   for time ratios that do not depend on what else the machine was doing.
 
-:func:`plot_lab_results` draws accuracy against parameters, MACs and training time. Introduced in chapter 7 (``notebooks/07_lab.ipynb``).
+:func:`inception_lab.viz.experiment_charts.plot_lab_results` draws accuracy against parameters, MACs and training
+time. Introduced in chapter 7 (``notebooks/07_lab.ipynb``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ from inception_lab.experiments.budget import LAB_PRESETS, available_presets, bui
 from inception_lab.models import PRESETS
 from inception_lab.nn.losses import main_logits
 from inception_lab.runtime import describe_device, pick_device, seed_everything
-from inception_lab.viz.display import set_alt_text
-from inception_lab.viz.palette import series_colour
 
 DATASETS = ("shapes", "cifar10")
 
@@ -405,52 +404,3 @@ def estimate_seconds(step_ms: Mapping[str, float], recipe: Recipe, n_train: int,
     if recipe.max_steps is not None:
         steps = min(steps, recipe.max_steps)
     return {name: ms / 1000 * steps * seeds for name, ms in step_ms.items()}
-
-
-def plot_lab_results(results: LabResults, time_key: str = "cpu_time_s", axes: Any = None) -> Any:
-    """Final test accuracy against parameters, MACs per image and training time: one point per run, one colour
-    per preset, the mean of each preset as a larger marker with a bar over its range of seeds.
-
-    Args:
-        time_key: ``"cpu_time_s"`` (the process's CPU time: robust on a shared machine) or ``"wall_time_s"``.
-        axes: three matplotlib ``Axes`` (default: a new 1 x 3 figure, with :func:`describe_lab_results` as its
-            alternative text).
-
-    Returns:
-        The three ``Axes``.
-    """
-    import matplotlib.pyplot as plt
-
-    check_choice("time_key", time_key, ("cpu_time_s", "wall_time_s"))
-    if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
-        set_alt_text(fig, describe_lab_results(results, time_key))
-    xlabels = {"params": "parameters", "macs": "MACs per 32x32 image",
-               time_key: f"training time per run [s, {'CPU' if time_key == 'cpu_time_s' else 'wall'}]"}
-    for colour, name in enumerate(results.presets):
-        runs = [r for r in results.runs if r.preset == name]
-        accs = [100 * r.test_acc for r in runs]
-        mean = statistics.fmean(accs)
-        for ax, key in zip(axes, xlabels):
-            xs = [getattr(r, key) for r in runs]
-            ax.scatter(xs, accs, color=series_colour(colour), alpha=0.45, s=18)
-            ax.errorbar([statistics.fmean(xs)], [mean], yerr=[[mean - min(accs)], [max(accs) - mean]],
-                        color=series_colour(colour), marker="o", markersize=8, capsize=4, label=name)
-    for ax, label in zip(axes, xlabels.values()):
-        ax.set_xlabel(label)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("final test accuracy [%]")
-    axes[0].legend(fontsize=8)
-    return axes
-
-
-def describe_lab_results(results: LabResults, time_key: str = "cpu_time_s") -> str:
-    """Alternative text for :func:`plot_lab_results`: each preset's accuracy over its seeds and its costs."""
-    check_choice("time_key", time_key, ("cpu_time_s", "wall_time_s"))
-    parts = [f"{s.preset}: mean {100 * s.mean_acc:.1f} % (seeds {100 * s.min_acc:.1f} to {100 * s.max_acc:.1f} %), "
-             f"{s.params:,} parameters, {s.macs:,} MACs, "
-             f"{s.mean_cpu_time_s if time_key == 'cpu_time_s' else s.mean_wall_time_s:.0f} s" for s in results.summary()]
-    return (f"Three scatter charts sharing one axis, final test accuracy, against parameters, MACs per image and "
-            f"training time ({'CPU' if time_key == 'cpu_time_s' else 'wall'}); one colour per preset, one small "
-            f"dot per seed ({len(results.seeds)} seeds) and the mean with a bar over the seeds' range. "
-            + "; ".join(parts) + ".")

@@ -1,8 +1,12 @@
-"""What the reader sees: one palette, figures with alternative text, plots and diagrams drawn from the code.
+"""What the reader sees: figures with alternative text, charts and diagrams drawn from the code's data.
 
-* :mod:`~inception_lab.viz.palette` -- the Okabe-Ito colours in one order, for plots, widgets and the browser.
+The colours are :mod:`inception_lab.palette` (the Okabe-Ito palette in one series order, shared with the browser).
+
 * :mod:`~inception_lab.viz.display` -- ``glue`` for prose numbers; :func:`~inception_lab.viz.display.show` for
   figures with their alt text.
-* :mod:`~inception_lab.viz.plotting` -- charts of what :mod:`inception_lab.experiments` measures.
+* :mod:`~inception_lab.viz.plotting` -- feature maps and images, torch-free.
+* :mod:`~inception_lab.viz.feature_maps` -- chapter 2's feature-map selection (its figure and read-out).
+* :mod:`~inception_lab.viz.cost_charts` -- the cost explorers' views (the explorer and its static twin draw alike).
+* :mod:`~inception_lab.viz.experiment_charts` -- what :mod:`inception_lab.experiments` measures, with alt text.
 * :mod:`~inception_lab.viz.diagrams` -- block diagrams of modules and networks, drawn from their specs.
 """

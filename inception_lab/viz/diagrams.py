@@ -6,8 +6,9 @@ the branches as columns of boxes ("1x1 conv, 64", "3x3 max-pool") joined at the 
 branch's output channels and the output grid; :func:`draw_network` draws a network's stages in order with their
 output shapes. :func:`describe_module` and :func:`describe_network` give the matching alternative text.
 
-Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.nn.layers.to_spec` (imported only
-when a module, not a spec, is passed). Colours are the Okabe-Ito colour-blind-safe palette.
+Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.nn.layers.to_spec` (imported
+only when a module, not a spec, is passed). Colours are the Okabe-Ito colour-blind-safe palette
+(:mod:`inception_lab.palette`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from inception_lab.palette import OKABE_ITO
 from inception_lab.shapes import BranchSpec, Node, Op, Parallel, Shape, apply, start_shape, walk
 from inception_lab.viz.display import set_alt_text
-from inception_lab.viz.palette import OKABE_ITO
 
 #: Okabe-Ito colours by kind of operation (colour-blind safe); inputs and outputs in light grey.
 COLOURS = {"conv1x1": OKABE_ITO["sky blue"], "conv": OKABE_ITO["orange"], "pool": OKABE_ITO["bluish green"],
@@ -68,8 +69,9 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
     """A block diagram of a multi-branch module on an input of ``input_shape`` = (channels, height, width).
 
     Args:
-        module: a :class:`~inception_lab.nn.layers.MultiBranch` torch module or a :class:`~inception_lab.shapes.Parallel`;
-            any other module (or a chain of :mod:`~inception_lab.shapes` nodes) is drawn as one column.
+        module: a :class:`~inception_lab.nn.layers.MultiBranch` torch module or a
+            :class:`~inception_lab.shapes.Parallel`; any other module (or a chain of :mod:`~inception_lab.shapes`
+            nodes) is drawn as one column.
         input_shape: (C, H, W) of the module's input.
         title: figure title (default: none).
 
@@ -88,7 +90,7 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
     centre = width / 2
     _box(ax, centre, top, min(width * 0.6, 3.6), 0.45, f"input {_shape_text(start)}", COLOURS["io"])
     col_w = 0.9 * width / len(columns)
-    for x, (branch, branch_out) in zip(xs, columns):
+    for x, (branch, branch_out) in zip(xs, columns, strict=True):
         _arrow(ax, centre, top - 0.23, x, top - 0.77)
         y = top - 1.0
         for i, node in enumerate(branch.chain or (None,)):

@@ -1,7 +1,7 @@
-"""Plotting helpers (pure matplotlib): branches side by side, images, the module cost comparison.
+"""Plotting helpers (pure matplotlib): feature maps of a module's branches side by side, an input image.
 
 Inputs may be numpy arrays or torch tensors (anything with ``.detach().cpu().numpy()``); this module does not
-import torch, so the cost charts work without it.
+import torch.
 """
 
 from __future__ import annotations
@@ -15,11 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from inception_lab.checks import check_positive_int
-from inception_lab.cost import Cost, ModuleCost
 from inception_lab.viz.display import set_alt_text
-from inception_lab.viz.palette import series_colour
-
-METRICS = ("params", "macs")
 
 
 def to_numpy(array: Any) -> np.ndarray:
@@ -89,40 +85,3 @@ def plot_image(image: Any, title: str | None = None, ax: Axes | None = None) -> 
         ax.set_title(title)
     set_alt_text(ax.figure, f"The input image{': ' + title if title else ''} ({arr.shape[1]} x {arr.shape[2]} pixels).")
     return ax
-
-
-def plot_module_comparison(modules: Mapping[str, ModuleCost], title: str | None = None,
-                           branch_labels: Mapping[str, str] | None = None) -> Figure:
-    """Two stacked-bar panels (parameters, MACs) comparing modules branch by branch.
-
-    ``modules`` maps a label (e.g. "naive", "reduced") to the :class:`~inception_lab.cost.ModuleCost` of that
-    variant; each bar is split into its branches, so one sees *where* the cost goes. The legend names each branch
-    by ``branch_labels`` or, by default, by the labels of the last variant that has it (derived from its layers).
-    """
-    if branch_labels is None:
-        branch_labels = {name: label for m in modules.values() for name, label in m.labels.items()}
-    labels = list(modules)
-    branch_set: list[str] = []
-    for m in modules.values():
-        branch_set += [b for b in m.branches if b not in branch_set]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.9 + 0.7 * len(labels)))
-    for ax, metric, unit, unit_name in ((axes[0], "params", 1e3, "K"), (axes[1], "macs", 1e6, "M")):
-        left = np.zeros(len(labels))
-        for k, b in enumerate(branch_set):
-            vals = np.array([getattr(modules[l].branches.get(b, Cost()), metric) / unit for l in labels])
-            ax.barh(labels, vals, left=left, color=series_colour(k), label=branch_labels.get(b, b))
-            left += vals
-        for y, v in enumerate(left):
-            ax.text(v, y, f" {v:,.1f}{unit_name}", va="center", fontsize=9)
-        ax.invert_yaxis()
-        ax.set_xlim(0, max(left.max(), 1e-9) * 1.35)
-        ax.set_xlabel(("parameters" if metric == "params" else "MACs") + f" [{unit_name}]")
-    axes[1].legend(loc="lower right", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    totals = "; ".join(f"{label}: {sum(c.params for c in modules[label].branches.values()):,} parameters and "
-                       f"{sum(c.macs for c in modules[label].branches.values()):,} MACs" for label in labels)
-    return set_alt_text(fig, f"Two bar charts{' (' + title + ')' if title else ''}, parameters on the left and "
-                             f"MACs on the right, one bar per variant split by branch ("
-                             f"{', '.join(branch_labels.get(b, b) for b in branch_set)}). Totals: {totals}.")

@@ -3,84 +3,28 @@
 Thin ipywidgets wiring over :func:`inception_lab.cost.factorization.explorer_view`, the explorer's one entry point
 (pure, tested without a kernel; the book's live explorer draws the same view in the browser). Sliders for ``n``, the
 input and output channels, the grid and the middle width of the factorized pair; bars of parameters and MACs with
-the saving in %; a "measure" button that times the variants on the current device with
-:func:`inception_lab.experiments.timing.time_modules`. Static twin for the book: :func:`plot_variants` with the defaults and
-:func:`plot_sweep` over n = 2 ... 9 (with :func:`~inception_lab.cost.factorization.sweep_text`).
+the saving in % (:func:`~inception_lab.viz.cost_charts.plot_view`); a "measure" button that times the variants on
+the current device with :func:`inception_lab.experiments.timing.time_modules`. Static twin for the book: the same
+``plot_view(explorer_view())`` with the defaults, then :func:`~inception_lab.viz.cost_charts.plot_sweep` over
+n = 2 ... 9 (with :func:`~inception_lab.cost.factorization.sweep_text`).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
-from matplotlib.figure import Figure
 
 from inception_lab.cost.factorization import EXPLORER_CONTROLS, EXPLORER_DEFAULTS, explorer_view
 from inception_lab.cost.view import check_settings
-from inception_lab.viz.display import set_alt_text
-from inception_lab.widgets import Explorer, plot_view, table_html
+from inception_lab.viz.cost_charts import plot_view
+from inception_lab.widgets import Explorer, table_html
 
 #: Defaults: the paper's n = 7 on the 17x17 grid [Rethinking, Fig. 6] with 192 channels in, out and in the middle.
 DEFAULTS = EXPLORER_DEFAULTS
-#: One colour per variant (Okabe-Ito): n x n, 1 x n + n x 1, stack of 3x3.
-COLOURS = {"square": "#E69F00", "asymmetric": "#56B4E9", "stacked": "#009E73"}
-
-
-def plot_variants(rows: Sequence[dict], title: str | None = None) -> Figure:
-    """Two bar panels (parameters, MACs), one bar per variant, each labelled with its saving against ``n x n``."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.9 + 0.55 * len(rows)))
-    labels = [f"{r['name']}\n({r['layers']})" for r in rows]
-    for ax, metric, unit, name in ((axes[0], "params", 1e3, "K"), (axes[1], "macs", 1e6, "M")):
-        values = [r[metric] / unit for r in rows]
-        ax.barh(labels, values, color=[COLOURS[r["variant"]] for r in rows])
-        for y, (v, r) in enumerate(zip(values, rows)):
-            saved = r[f"{metric}_saving"]
-            ax.text(v, y, f" {v:,.1f}{name}" + (f"  (-{100 * saved:.1f} %)" if r["variant"] != "square" else ""),
-                    va="center", fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlim(0, max(max(values), 1e-9) * 1.6)
-        ax.set_xlabel(("parameters" if metric == "params" else "MACs") + f" [{name}]")
-    axes[1].set_yticks([])
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return set_alt_text(fig, "Bar charts of parameters and MACs per variant: " + "; ".join(
-        f"{r['name']} ({r['layers']}) {r['params']:,} parameters, {r['macs']:,} MACs"
-        + ("" if r["variant"] == "square" else f", {100 * r['macs_saving']:.1f} % of the MACs saved") for r in rows)
-        + ".")
-
-
-def plot_sweep(rows: Sequence[dict], title: str | None = None) -> Figure:
-    """MACs saved against ``n x n`` over n, per variant (the rows of :func:`~inception_lab.cost.factorization.sweep_n`)."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    for variant in ("asymmetric", "stacked"):
-        points = [(r["n"], 100 * r["macs_saving"]) for r in rows if r["variant"] == variant]
-        if points:
-            ns, saved = zip(*points)
-            ax.plot(ns, saved, "o-", color=COLOURS[variant], label=next(r["name"] for r in rows
-                                                                         if r["variant"] == variant))
-    ns = sorted({r["n"] for r in rows})
-    ax.plot(ns, [100 * (1 - 2 / n) for n in ns], ":", color="#999999", label="1 - 2/n (equal widths)")
-    ax.set_xlabel("kernel side n")
-    ax.set_ylabel("MACs saved vs n x n [%]")
-    ax.set_ylim(-5, 100)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    lines = []
-    for variant in ("asymmetric", "stacked"):
-        points = [(r["n"], 100 * r["macs_saving"]) for r in rows if r["variant"] == variant]
-        if points:
-            name = next(r["name"] for r in rows if r["variant"] == variant)
-            lines.append(f"{name} saves " + ", ".join(f"{s:.0f} % at n = {n}" for n, s in points))
-    return set_alt_text(fig, "Line chart of the MACs saved against one n x n convolution over the kernel side n: "
-                        + "; ".join(lines) + "; a dotted line shows 1 - 2/n, the saving at equal widths.")
 
 
 class FactorizationExplorer(Explorer):
@@ -90,7 +34,7 @@ class FactorizationExplorer(Explorer):
         sliders: name -> ``IntSlider`` (the arguments of :func:`~inception_lab.cost.factorization.explore`; names and
             ranges: :data:`~inception_lab.cost.factorization.EXPLORER_CONTROLS`).
         table: ``HTML`` read-out with every variant's layers, weights per channel pair, params, MACs, saving.
-        plot: ``Output`` with the bars (:func:`~inception_lab.widgets.plot_view`); ``figure`` is the figure shown.
+        plot: ``Output`` with the bars (:func:`~inception_lab.viz.cost_charts.plot_view`); ``figure`` the figure shown.
         measure_button, measured: the "measure" button and the ``HTML`` it writes the timing to.
         view: the plain data shown now (:func:`~inception_lab.cost.factorization.explorer_view`); ``rows`` its
             variants; ``timings`` the last measurement (or ``None``).

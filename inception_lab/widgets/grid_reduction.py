@@ -1,8 +1,9 @@
 """The chapter-5 explorer: pool first vs conv first vs the parallel module [Rethinking, §5, Figs. 9-10].
 
 Thin ipywidgets wiring over :func:`inception_lab.cost.grid_reduction.explorer_view`, the explorer's one entry point
-(pure, torch-free; the book's live explorer draws the same view in the browser); the table
-(:func:`comparison_text`) and the bar chart (:func:`plot_strategies`) with the defaults are its static twin.
+(pure, torch-free; the book's live explorer draws the same view in the browser), drawn by
+:func:`~inception_lab.viz.cost_charts.plot_view`. Its static twin: the text table :func:`comparison_text` and
+``plot_view(explorer_view(MIXED_6A_SETTING))``, the explorer's chart with the defaults.
 """
 
 from __future__ import annotations
@@ -18,13 +19,8 @@ from matplotlib.figure import Figure
 
 from inception_lab.cost.grid_reduction import EXPLORER_CONTROLS, MIXED_6A_SETTING, explorer_view
 from inception_lab.cost.view import check_settings
-from inception_lab.viz.display import set_alt_text
-from inception_lab.widgets import Explorer, plot_view, table_html
-
-#: Bar colours per strategy (Okabe-Ito, as the diagrams).
-COLOURS = {"pool_first": "#009E73", "conv_first": "#E69F00", "parallel": "#CC79A7"}
-PANELS = (("params", "parameters", 1e6, "M"), ("macs", "MACs", 1e6, "M"),
-          ("narrowest_numel", "narrowest representation", 1e3, "K"))
+from inception_lab.viz.cost_charts import plot_view
+from inception_lab.widgets import Explorer, table_html
 
 
 def comparison_text(rows: Sequence[dict]) -> str:
@@ -37,37 +33,6 @@ def comparison_text(rows: Sequence[dict]) -> str:
         lines.append(f"{r['label']:<20} {r['params']:>11,} {r['macs']:>15,} {r['macs'] / base:>12.2f}x "
                      f"{f'{c}x{h}x{w}':>14} {r['narrowest_numel']:>10,}")
     return "\n".join(lines)
-
-
-def plot_strategies(rows: Sequence[dict], title: str | None = None) -> Figure:
-    """Three bar panels, one bar per strategy: parameters, MACs, and the narrowest representation on the way.
-
-    The third panel also marks the output's size: a bar below that line is a representational bottleneck.
-    """
-    fig, axes = plt.subplots(1, 3, figsize=(11, 2.6))
-    labels = [r["label"] for r in rows]
-    for ax, (key, name, unit, suffix) in zip(axes, PANELS):
-        values = [r[key] / unit for r in rows]
-        ax.barh(labels, values, color=[COLOURS[r["strategy"]] for r in rows])
-        for y, v in enumerate(values):
-            ax.text(v, y, f" {v:,.2f}{suffix}", va="center", fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlim(0, max(values) * 1.45 or 1)
-        ax.set_xlabel(f"{name} [{suffix}]")
-        if key == "narrowest_numel":
-            c, h, w = rows[0]["output"]
-            ax.axvline(c * h * w / unit, color="#333333", linestyle="--", linewidth=0.8)
-            ax.text(c * h * w / unit, len(rows) - 0.45, " output size", fontsize=7, va="bottom")
-        if ax is not axes[0]:
-            ax.set_yticklabels([])
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    c, h, w = rows[0]["output"]
-    return set_alt_text(fig, "Bar charts of parameters, MACs and the narrowest representation per grid-reduction "
-                        "strategy: " + "; ".join(f"{r['label']} {r['params']:,} parameters, {r['macs']:,} MACs, "
-                                                 f"narrowest {r['narrowest_numel']:,} values" for r in rows)
-                        + f"; a dashed line marks the output's {c * h * w:,} values ({c}x{h}x{w}).")
 
 
 class GridReductionExplorer(Explorer):
@@ -138,4 +103,4 @@ class GridReductionExplorer(Explorer):
         self.update()
 
 
-__all__ = ["MIXED_6A_SETTING", "comparison_text", "plot_strategies", "GridReductionExplorer"]
+__all__ = ["MIXED_6A_SETTING", "comparison_text", "GridReductionExplorer"]

@@ -1,8 +1,9 @@
 """The chapter-1 explorer: naive [GoogLeNet, Fig. 2a] vs reduced [Fig. 2b] Inception module, parameters and MACs.
 
 Thin ipywidgets wiring over :func:`inception_lab.cost.inception.explorer_view`, the explorer's one entry point (the
-book's live explorer draws the same view in the browser); the table and the figure of its static twin are
-:func:`comparison_text` and :func:`~inception_lab.viz.plotting.plot_module_comparison`.
+book's live explorer draws the same view in the browser). Its chart is
+:func:`~inception_lab.viz.cost_charts.plot_view` of that view; the static twin is the same call with the defaults,
+``plot_view(explorer_view(INCEPTION_3A))``, beside the text table :func:`comparison_text`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from IPython.display import display
 from inception_lab.cost import ModuleCost, compare_inception_modules
 from inception_lab.cost.inception import EXPLORER_CONTROLS, INCEPTION_3A, comparison_rows, explorer_view
 from inception_lab.cost.view import check_settings
-from inception_lab.widgets import Explorer, plot_view, table_html
+from inception_lab.viz.cost_charts import plot_view
+from inception_lab.widgets import Explorer, table_html
 
 
 def comparison_text(modules: Mapping[str, ModuleCost]) -> str:
