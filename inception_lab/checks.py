@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
-IntPair = Union[int, Sequence[int]]
+IntPair = int | Sequence[int]
 T = TypeVar("T")
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 from inception_lab.checks import IntPair, check_non_negative_int, check_positive_int, pair
 
@@ -159,7 +158,8 @@ def conv(out_channels: int, kernel: IntPair, stride: IntPair = 1, padding: IntPa
     k = pair("kernel", kernel)
     p = (k[0] // 2, k[1] // 2) if padding is None else pair("padding", padding, allow_zero=True)
     return Op("conv", kernel=k, stride=pair("stride", stride), padding=p,
-              out_channels=check_positive_int("out_channels", out_channels), groups=check_positive_int("groups", groups),
+              out_channels=check_positive_int("out_channels", out_channels),
+              groups=check_positive_int("groups", groups),
               bias=bias, batchnorm=batchnorm)
 
 
@@ -196,7 +196,7 @@ class Parallel:
             raise ValueError("a Parallel node needs at least one branch.")
 
 
-Node = Union[Op, Parallel]
+Node = Op | Parallel
 
 
 def chain_label(chain: Sequence[Node]) -> str:
@@ -323,7 +323,7 @@ def apply(node: Node, shape: Shape) -> Shape:
     outs = [walk(branch.chain, shape)[-1] if branch.chain else shape for branch in node.branches]
     grids = {(o.height, o.width) for o in outs}
     if len(grids) != 1:
-        sizes = {b.name: (o.height, o.width) for b, o in zip(node.branches, outs)}
+        sizes = {b.name: (o.height, o.width) for b, o in zip(node.branches, outs, strict=True)}
         raise ValueError(f"branch outputs have different grid sizes {sizes}; they cannot be concatenated.")
     return Shape(sum(o.channels for o in outs), outs[0].height, outs[0].width,
                  ReceptiveField.union([o.field for o in outs]))

@@ -15,9 +15,10 @@ are cheap element-wise work (and an inference-time BatchNorm folds into the prec
 
 Layout: :mod:`~inception_lab.cost.core` (one layer, a chain, a multi-branch module) and one file of formulas per
 topic (:mod:`~inception_lab.cost.inception` for chapter 1, ...) form the **formula layer**: pure Python that
-imports nothing of ours but :mod:`inception_lab.checks` and :mod:`inception_lab.shapes`, so the explorers can
-compute without PyTorch. :mod:`~inception_lab.cost.counting` walks a real ``torch.nn.Module`` with the same
-formulas (torch is imported inside :func:`count` only). The names below are the package's API.
+imports nothing of ours but :mod:`inception_lab.checks`, :mod:`inception_lab.shapes` and
+:mod:`inception_lab.palette`, so the explorers can compute without PyTorch. :mod:`~inception_lab.cost.counting`
+walks a real ``torch.nn.Module`` with the same formulas (torch is imported inside :func:`count` only). The names
+below are the package's API.
 Introduced in chapter 1 (``notebooks/01_inception_module.ipynb``).
 """
 

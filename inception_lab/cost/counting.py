@@ -78,9 +78,9 @@ class CostReport:
         """A fixed-width text table: per layer, or per group of names when ``depth`` is given."""
         if depth is None:
             lines = [f"{'layer':<32} {'kind':<12} {'output':<20} {'params':>12} {'MACs':>15}"]
-            for l in self.layers:
-                shape = "x".join(map(str, l.output_shape)) if l.output_shape else "(not run)"
-                lines.append(f"{l.name:<32} {l.kind:<12} {shape:<20} {l.params:>12,} {l.macs:>15,}")
+            for layer in self.layers:
+                shape = "x".join(map(str, layer.output_shape)) if layer.output_shape else "(not run)"
+                lines.append(f"{layer.name:<32} {layer.kind:<12} {shape:<20} {layer.params:>12,} {layer.macs:>15,}")
         else:
             lines = [f"{'group':<32} {'params':>12} {'MACs':>15}"]
             lines += [f"{k:<32} {c.params:>12,} {c.macs:>15,}" for k, c in self.group(depth).items()]
@@ -158,4 +158,4 @@ def count(model: torch.nn.Module, input_shape: Sequence[int]) -> CostReport:
             layers.append(LayerCost(name, type(module).__name__, own, macs, ran[0] if ran else None,
                                     ran[1] if ran else None, extra))
     params = sum(p.numel() for p in model.parameters())
-    return CostReport(params=params, macs=sum(l.macs for l in layers), input_shape=shape, layers=tuple(layers))
+    return CostReport(params=params, macs=sum(layer.macs for layer in layers), input_shape=shape, layers=tuple(layers))

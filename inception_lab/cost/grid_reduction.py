@@ -54,14 +54,14 @@ def _pool_node(pool_kind: str, padding: str) -> Op:
 
 def pool_first_spec(out_channels: int, *, kernel: int = 1, pool_kind: str = "max", padding: str = "valid",
                     bias: bool = False, batchnorm: bool = False) -> tuple[Node, ...]:
-    """Pool first [Rethinking, Fig. 9 left]: a 3x3/2 pooling, then a ``kernel x kernel`` convolution to ``out_channels``."""
+    """Pool first [Rethinking, Fig. 9 left]: a 3x3/2 pooling, then a ``kernel x kernel`` conv to ``out_channels``."""
     k = check_choice("kernel", kernel, CONV_KERNELS)
     return (_pool_node(pool_kind, padding), conv(out_channels, k, bias=bias, batchnorm=batchnorm))
 
 
 def conv_first_spec(out_channels: int, *, kernel: int = 1, pool_kind: str = "max", padding: str = "valid",
                     bias: bool = False, batchnorm: bool = False) -> tuple[Node, ...]:
-    """Conv first [Rethinking, Fig. 9 right]: a ``kernel x kernel`` convolution to ``out_channels``, then the pooling."""
+    """Conv first [Rethinking, Fig. 9 right]: a ``kernel x kernel`` conv to ``out_channels``, then the pooling."""
     k = check_choice("kernel", kernel, CONV_KERNELS)
     return (conv(out_channels, k, bias=bias, batchnorm=batchnorm), _pool_node(pool_kind, padding))
 
@@ -207,7 +207,8 @@ def split_widths(in_channels: int, out_channels: int, split: float) -> dict[str,
 
 
 def compare_strategies(size: int, in_channels: int, out_channels: int, *, split: float = 0.8, kernel: int = 3,
-                       pool_kind: str = "max", padding: str = "valid", batchnorm: bool = True) -> list[dict[str, object]]:
+                       pool_kind: str = "max", padding: str = "valid",
+                       batchnorm: bool = True) -> list[dict[str, object]]:
     """The explorer's entry point: every strategy from ``in_channels x size x size`` to ``out_channels``, as plain data.
 
     One dict per strategy (see :meth:`ReductionCost.as_dict`) plus ``widths`` (the branch widths of the parallel

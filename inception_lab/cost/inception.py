@@ -127,7 +127,7 @@ def explorer_view(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     values = check_settings(EXPLORER_CONTROLS, settings)
     rows = comparison_rows(compare_inception_modules(**values))
     labels: dict[str, str] = {}
-    for row in rows:  # the legend names a branch by the last variant that has it, as plot_module_comparison
+    for row in rows:  # the legend names a branch by the last variant that has it
         labels.update({b["name"]: b["label"] for b in row["branches"]})
     series = {name: i for i, name in enumerate(labels)}
     charts = [bar_panel(title, suffix, scale,

@@ -4,7 +4,8 @@
   them on one budget; :data:`BUDGET_RULE` states the rule (equal MACs) and why, :data:`BUDGET_TOLERANCE` how close.
 * :func:`budget_table` -- parameters and MACs of each preset from :func:`inception_lab.cost.count`, and the ratio
   to the reference; :func:`width_divisor_for_budget` -- how each width divisor was chosen.
-* :func:`last_layer_fields` -- the receptive field of each preset's last layer (:func:`inception_lab.nn.shape_walk.stage_shapes`).
+* :func:`last_layer_fields` -- the receptive field of each preset's last layer
+  (:func:`inception_lab.nn.shape_walk.stage_shapes`).
 
 Introduced in chapter 7 (``notebooks/07_lab.ipynb``).
 """
@@ -127,7 +128,8 @@ class FieldRow:
 def last_layer_fields(presets: Sequence[str] | None = None, image_size: int = 32) -> list[FieldRow]:
     """For each preset: the last stage before the global average pool and its receptive field on the input.
 
-    From the shape walk alone (:func:`inception_lab.nn.shape_walk.stage_shapes`), no forward pass. A field larger than the
+    From the shape walk alone (:func:`inception_lab.nn.shape_walk.stage_shapes`), no forward pass. A field larger
+    than the
     image means each position of the last map can draw on every input pixel (and on the zero padding around it).
     """
     rows = []

@@ -61,7 +61,7 @@ def confidence_report(logits: torch.Tensor, targets: torch.Tensor, bins: int = 1
     gap = top - (logits.sum(1) - top) / (k - 1)
     rows, ece = [], 0.0
     edges = torch.linspace(0, 1, bins + 1, dtype=torch.float64)
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         inside = (conf > lo) & (conf <= hi)
         n = int(inside.sum())
         if n:

@@ -79,7 +79,8 @@ class Timings:
         head = "".join(f" {m + ' ms':>20} {'ratio':>6}" for m in modes)
         lines = [f"{'variant':<22}{head}"]
         for variant in self.seconds:
-            cells = "".join(f" {self.median_ms(variant, m, clock):>20.2f} {self.ratio(variant, reference, m, clock):>6.2f}"
+            cells = "".join(f" {self.median_ms(variant, m, clock):>20.2f}"
+                            f" {self.ratio(variant, reference, m, clock):>6.2f}"
                             for m in modes)
             lines.append(f"{variant:<22}{cells}")
         return "\n".join(lines)
