@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from inception_lab.nn.layers import MultiBranch
+from inception_lab.nn.branches import MultiBranch
 
 
 @contextmanager
@@ -53,7 +53,7 @@ def capture_features(model: nn.Module, x: torch.Tensor, names: Sequence[str]) ->
 
 
 def multi_branch(model: nn.Module, module_name: str = "") -> MultiBranch:
-    """The :class:`~inception_lab.nn.layers.MultiBranch` module ``module_name`` of ``model`` (``""`` = the model)."""
+    """The :class:`~inception_lab.nn.branches.MultiBranch` module ``module_name`` of ``model`` (``""`` = the model)."""
     module = model.get_submodule(module_name) if module_name else model
     if not isinstance(module, MultiBranch):
         raise ValueError(f"{module_name or type(model).__name__!r} is a {type(module).__name__}, not a "
@@ -64,7 +64,7 @@ def multi_branch(model: nn.Module, module_name: str = "") -> MultiBranch:
 def capture_branches(model: nn.Module, x: torch.Tensor, module_name: str = "") -> dict[str, torch.Tensor]:
     """Outputs of every branch of one Inception module, keyed by branch name, from one forward pass of ``model``.
 
-    Works from the branch contract alone (:meth:`~inception_lab.nn.layers.MultiBranch.branch_outputs`), so it
+    Works from the branch contract alone (:meth:`~inception_lab.nn.branches.MultiBranch.branch_outputs`), so it
     serves modules whose branches are single attributes (GoogLeNet's ``branch2``) and modules whose branches are
     several flat attributes or split and concatenate (Inception-v3's ``branch3x3dbl_1`` ... ``_3``).
     """

@@ -2,7 +2,7 @@
 
 :class:`FeatureMapExplorer` is thin ipywidgets wiring over pure functions (:func:`capture_layer_maps`,
 :func:`describe_selection`, :func:`plot_feature_map_selection`, the last also its static twin). Branch labels come
-from each module's branch contract (:attr:`~inception_lab.nn.layers.MultiBranch.branch_labels`), so the explorer
+from each module's branch contract (:attr:`~inception_lab.nn.branches.MultiBranch.branch_labels`), so the explorer
 names GoogLeNet's, BN-Inception's and Inception-v3's branches correctly.
 """
 
@@ -22,7 +22,7 @@ from torch import nn
 
 from inception_lab.data import denormalize_shapes
 from inception_lab.experiments.features import capture_features
-from inception_lab.nn.layers import MultiBranch
+from inception_lab.nn.branches import MultiBranch
 from inception_lab.viz.display import set_alt_text
 from inception_lab.viz.palette import OKABE_ITO
 from inception_lab.viz.plotting import to_numpy
@@ -38,7 +38,7 @@ LayerMaps = dict[str, dict[str, torch.Tensor]]
 def feature_map_layers(model: nn.Module) -> list[str]:
     """The layers the explorer offers, in forward order: the stem's convolutions and every Inception module.
 
-    Top-level children that are multi-branch modules (:class:`~inception_lab.nn.layers.MultiBranch`) or conv atoms
+    Top-level children that are multi-branch modules (:class:`~inception_lab.nn.branches.MultiBranch`) or conv atoms
     (a child with an ``nn.Conv2d`` called ``conv``); auxiliary classifiers (``aux*``) are left out.
     """
     names = [name for name, child in model.named_children()
