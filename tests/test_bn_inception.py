@@ -76,7 +76,7 @@ def test_params_and_macs_of_bn_inception(comparison, full):
 def test_separable_first_conv_is_the_papers_star():
     model = bi.bn_inception(first_conv="separable", init_weights="pytorch").eval()
     report = count(model, (1, 3, 224, 224))
-    conv1 = {l.name: l for l in report.layers if l.name.startswith("conv1")}
+    conv1 = {layer.name: layer for layer in report.layers if layer.name.startswith("conv1")}
     assert conv1["conv1.depthwise"].params == 7 * 7 * 24  # depth multiplier 8: 3 -> 24 maps
     assert conv1["conv1.pointwise.conv"].params == 24 * 64
     assert report.params - 20_032 == 11_258_496  # our count, regression only

@@ -129,7 +129,7 @@ def test_separable_first_conv_has_table1_cost() -> None:
 def test_table1_data_is_consistent() -> None:
     inception_lines = [line for line in paper.TABLE1 if line.type.startswith("inception")]
     assert [line.type for line in inception_lines] == [f"inception ({r.name})" for r in paper.TABLE1_ROWS]
-    for line, row in zip(inception_lines, paper.TABLE1_ROWS):
+    for line, row in zip(inception_lines, paper.TABLE1_ROWS, strict=True):
         assert line.output[2] == row.out_channels, line.type  # the concatenation: 1x1 + 3x3 + 5x5 + pool proj
     model = gn.googlenet(init_weights="pytorch")
     for line in paper.TABLE1:

@@ -8,17 +8,9 @@ How to read ``add_branch`` (the branch contract, :class:`~inception_lab.nn.branc
                           ("branch3x3_2b", conv_nx1(conv_block, 384, 384, 3))))  # output; outputs concatenated
     # module.describe() prints it back: "branch3x3: 1x1(384) -> [1x3(384) | 3x1(384)]"
 
-Three namings meet here (chapter 6 sets them side by side; :data:`NAMES` keeps them as data):
-
-==================  =======================  ===========================  ===================
-module              the study note's name    Rethinking                   torchvision
-==================  =======================  ===========================  ===================
-:class:`InceptionA`  v2 module A             Fig. 5 (35x35)               ``InceptionA``
-:class:`InceptionB`  grid reduction          Fig. 10 (35 -> 17)           ``InceptionB``
-:class:`InceptionC`  v3 module B             Fig. 6, n = 7 (17x17)        ``InceptionC``
-:class:`InceptionD`  grid reduction          Fig. 10 (17 -> 8)            ``InceptionD``
-:class:`InceptionE`  v3 module C             Fig. 7 (8x8)                 ``InceptionE``
-==================  =======================  ===========================  ===================
+Three namings meet here -- the study note's ("v3 module B"), the paper's figures (Fig. 6) and torchvision's classes
+(``InceptionC``); :data:`NAMES` keeps them as data and chapter 6 sets them side by side
+(:data:`inception_lab.experiments.family.CROSSWALK`).
 
 Attribute names are torchvision's (``Conv2d_1a_3x3`` ... ``Mixed_7c``, ``AuxLogits``, ``fc``; inside the modules
 ``branch7x7dbl_3``, ``branch_pool``, ...), so a torchvision ``inception_v3`` ``state_dict`` loads strictly; our class
@@ -435,12 +427,8 @@ def mini_inception_v3(num_classes: int = 10, aux_logits: bool = False, *, width_
     Mini-preset defaults: no auxiliary classifier and dropout 0, as in every preset of chapter 7's lab (at this
     scale and training length both only slow learning); ``mini_googlenet`` keeps its heads for chapter 2.
 
-    Args:
-        num_classes, aux_logits: classes; the auxiliary head on Mixed_6e (pools adaptively to 5x5).
-        width_divisor: divides every width (8: 2048 -> 256 features).
-        five_by_five: module A's branch 2 (``"5x5"`` released, ``"two_3x3"`` Fig. 5).
-        dropout: before the classifier.
-        init_weights: one of :data:`~inception_lab.nn.initialization.INIT_SCHEMES` (torchvision's by default).
+    The options are :class:`InceptionV3Config` fields (``width_divisor=8``: 2048 -> 256 features; the auxiliary
+    head on Mixed_6e pools adaptively to 5x5).
 
     Deviations:
         From :func:`inception_v3`: widths divided; the small stem (stride-1 padded convolutions, one padded
