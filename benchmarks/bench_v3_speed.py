@@ -38,7 +38,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def models() -> tuple[torch.nn.Module, torch.nn.Module]:
     torch.manual_seed(0)
     theirs = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=True)
-    ours = inception_v3(aux_logits=True, init_weights=False)
+    ours = inception_v3(aux_logits=True, init_weights="pytorch")
     ours.load_state_dict(theirs.state_dict(), strict=True)
     return ours, theirs
 

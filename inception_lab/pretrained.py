@@ -185,11 +185,11 @@ def _download_torchvision_state_dict(progress: bool, network: str = "googlenet")
 
 def _network_of(model: torch.nn.Module) -> str | None:
     """Which torchvision network ``model`` can take the weights of (``None``: none of them)."""
-    from inception_lab.models.inception_v3 import Inception3
+    from inception_lab.models.inception_v3 import InceptionV3
 
-    if isinstance(model, GoogLeNet) and model.num_classes == 1000 and model.lrn1 is None:
+    if isinstance(model, GoogLeNet) and model.num_classes == 1000 and not model.config.lrn:
         return "googlenet"
-    if isinstance(model, Inception3) and model.num_classes == 1000 and model.stem == "imagenet" \
+    if isinstance(model, InceptionV3) and model.num_classes == 1000 and model.config.stem == "imagenet" \
             and model.num_features == 2048:
         return "inception_v3"
     return None

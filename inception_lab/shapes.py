@@ -9,8 +9,8 @@ A network is described here as a *chain* of nodes, in pure Python (no torch):
 
 :func:`walk` follows a chain from an input of ``(channels, height, width)`` and returns, after every node, the
 shape and the exact receptive field. Everything that asks "what size comes out?" uses it: the torch modules
-describe themselves as chains (:func:`inception_lab.nn.layers.to_spec`), and the cost formulas build chains directly
-(:mod:`inception_lab.cost`), so there is one implementation of the arithmetic.
+describe themselves as chains (:func:`inception_lab.nn.branches.to_spec`), and the cost formulas build chains
+directly (:mod:`inception_lab.cost`), so there is one implementation of the arithmetic.
 
 Receptive fields follow the usual recurrence (Araujo et al., "Computing receptive fields of convolutional neural
 networks", Distill 2019): for a layer with kernel k (dilated: d(k-1)+1), stride s and padding p,

@@ -6,7 +6,9 @@ from inception_lab.exercises import batchnorm as e3
 from inception_lab.exercises import googlenet as e2
 from inception_lab.exercises import inception_module as e1
 
-CASES = [  # (checker, right answer, a typical wrong answer, words its hint must contain)
+# (checker, right answer, a typical wrong answer, words its hint must contain). The right answers are our count,
+# worked out by hand from the papers' widths and typed in (regression only); the checkers compute them from the library.
+CASES = [
     # chapter 1
     (e1.naive_out_channels, 672, 416, "pooling branch"),
     (e1.naive_out_channels, 672, 256, "only the pooling branch"),

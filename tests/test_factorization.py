@@ -14,7 +14,8 @@ from inception_lab.cost import factorization as fc
 from inception_lab.experiments import kernel_fit as ff
 from inception_lab.experiments import receptive_field as rf
 from inception_lab.experiments.timing import time_modules
-from inception_lab.nn.layers import ConvBNReLU, ConvReLU, FactorizedConv, StackedConv, conv_bn_relu_tv, to_spec
+from inception_lab.nn.branches import to_spec
+from inception_lab.nn.layers import ConvBNReLU, ConvReLU, FactorizedConv, StackedConv, conv_bn_relu_tv
 from inception_lab.papers import rethinking as paper
 from inception_lab.shapes import start_shape
 

@@ -24,7 +24,12 @@ from inception_lab.papers import going_deeper as paper
 
 BUILDERS = {"googlenet": gn.googlenet, "googlenet_tv": gn.googlenet_tv}
 
-# (preset, aux_logits) -> (params, MACs at 1x3x224x224 in eval mode); numbers from the issue / reference sheet.
+# (preset, aux_logits) -> (params, MACs at 1x3x224x224 in eval mode). Anchors:
+# googlenet_tv without aux: torchvision metadata (GoogLeNet_Weights.IMAGENET1K_V1: num_params 6,624,904, "1.498"
+#   GFLOPS, which are these MACs; test_torchvision_metadata_anchors_the_tv_counts checks both when installed);
+# googlenet_tv with aux: torchvision's GoogLeNet(aux_logits=True) counted (test_torchvision_... below loads it);
+# googlenet (paper-faithful): our count, regression only -- the paper prints no total (Table 1's cells are rounded
+#   and do not all follow from its filter counts); googlenet_cost() re-derives it from Table 1's rows.
 EXACT_COUNTS = {
     ("googlenet_tv", False): (6_624_904, 1_498_376_192),
     ("googlenet_tv", True): (13_004_888, 1_498_376_192),
@@ -32,7 +37,8 @@ EXACT_COUNTS = {
     ("googlenet", True): (13_378_280, 1_582_671_872),
 }
 
-# Lines of Table 1 whose printed params/ops do not follow from the filter counts (inception_facts.md §3).
+# Lines of the paper (Table 1) whose printed params/ops do not follow from its own filter counts: our count,
+# regression only (each disagreement is explained by a note that test_table1_comparison_... checks).
 DISAGREEING_LINES = {"convolution 7x7/2", "inception (4a)", "inception (4c)", "inception (4d)", "inception (4e)",
                      "inception (5a)", "inception (5b)"}
 
@@ -98,9 +104,11 @@ def test_exact_macs_cost_model_and_flop_counter(preset: str, paper_report, paper
 
 
 def test_aux_heads_add_paper_parameters() -> None:
-    # [GoogLeNet, §5] heads with biases: 3,188,840 on 4a (512 ch) and 3,190,888 on 4d (528 ch).
+    # The paper (§5) heads with biases, counted from its text: 1x1 conv (C -> 128), FC 2048 -> 1024, FC 1024 -> 1000.
+    expected = [c * 128 + 128 + 128 * 4 * 4 * 1024 + 1024 + 1024 * 1000 + 1000 for c in (512, 528)]
+    assert expected == [3_188_840, 3_190_888]  # our count, regression only
     model = gn.googlenet(init_weights="pytorch")
-    assert (_num_params(model.aux1), _num_params(model.aux2)) == (3_188_840, 3_190_888)
+    assert [_num_params(model.aux1), _num_params(model.aux2)] == expected
 
 
 def test_separable_first_conv_has_table1_cost() -> None:
@@ -112,7 +120,7 @@ def test_separable_first_conv_has_table1_cost() -> None:
     conv1 = report.group(1)["conv1"]
     assert conv1.params == sep.params + 64  # + the pointwise biases
     assert conv1.macs == sep.macs
-    assert report.macs == 1_498_677_248  # inception_facts.md §3: total with the separable first conv
+    assert report.macs == 1_498_677_248  # total with the separable first conv: our count, regression only
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -121,7 +129,7 @@ def test_separable_first_conv_has_table1_cost() -> None:
 def test_table1_data_is_consistent() -> None:
     inception_lines = [line for line in paper.TABLE1 if line.type.startswith("inception")]
     assert [line.type for line in inception_lines] == [f"inception ({r.name})" for r in paper.TABLE1_ROWS]
-    for line, row in zip(inception_lines, paper.TABLE1_ROWS):
+    for line, row in zip(inception_lines, paper.TABLE1_ROWS, strict=True):
         assert line.output[2] == row.out_channels, line.type  # the concatenation: 1x1 + 3x3 + 5x5 + pool proj
     model = gn.googlenet(init_weights="pytorch")
     for line in paper.TABLE1:
@@ -227,6 +235,14 @@ def test_torchvision_parity_in_train_mode_with_aux_heads(tv_models) -> None:
     torch.testing.assert_close(got.aux_logits[1], expected.aux_logits2)
 
 
+def test_torchvision_metadata_anchors_the_tv_counts(tv_models) -> None:
+    models = pytest.importorskip("torchvision.models")
+    meta = models.GoogLeNet_Weights.IMAGENET1K_V1.meta
+    params, macs = EXACT_COUNTS["googlenet_tv", False]
+    assert meta["num_params"] == params and float(meta["_ops"]) == round(macs / 1e9, 3)
+    assert _num_params(tv_models[True]) == EXACT_COUNTS["googlenet_tv", True][0]
+
+
 def test_min_input_size_matches_torchvision() -> None:
     models = pytest.importorskip("torchvision.models")
     ours = gn.googlenet_tv(aux_logits=False, init_weights="pytorch").eval()
@@ -281,7 +297,7 @@ def test_eval_returns_logits_train_returns_aux_outputs() -> None:
     with torch.no_grad():
         assert isinstance(model.eval()(x), torch.Tensor)
     no_aux = gn.mini_googlenet(aux_logits=False).train()
-    assert no_aux.aux1 is None and no_aux.aux2 is None
+    assert isinstance(no_aux.aux1, nn.Identity) and isinstance(no_aux.aux2, nn.Identity)
     assert isinstance(no_aux(x), torch.Tensor)
 
 
@@ -348,7 +364,7 @@ def test_ceil_mode_gives_table1_sizes() -> None:
 
 def test_paper_and_torchvision_presets_differ_only_where_documented() -> None:
     paper, tv = gn.googlenet(init_weights="pytorch"), gn.googlenet_tv(init_weights="pytorch")
-    assert paper.lrn1 is not None and tv.lrn1 is None
+    assert isinstance(paper.lrn1, nn.LocalResponseNorm) and isinstance(tv.lrn1, nn.Identity)
     assert paper.inception3a.branch3[1].conv.kernel_size == (5, 5)
     assert tv.inception3a.branch3[1].conv.kernel_size == (3, 3)
     assert (paper.maxpool4.kernel_size, tv.maxpool4.kernel_size) == (3, 2)
@@ -394,14 +410,36 @@ def test_bad_options_raise_value_error(options: dict, match: str) -> None:
 
 
 def test_bad_architecture_data_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="rows must be nine"):
-        gn.GoogLeNet(rows=paper.TABLE1_ROWS[:-1])
+    with pytest.raises(ValueError, match="needs a GoogLeNetConfig"):
+        gn.GoogLeNet(dict(num_classes=10))
     with pytest.raises(ValueError, match="maxpool4_kernel_size"):
-        gn.GoogLeNet(maxpool4_kernel_size=4)
+        gn.GoogLeNetConfig(maxpool4_kernel_size=4)
+    with pytest.raises(ValueError, match="stem must be one of"):
+        gn.GoogLeNetConfig(stem="tiny")
+    with pytest.raises(ValueError, match="atom must be one of"):
+        gn.GoogLeNetConfig(atom="gelu")
+    with pytest.raises(ValueError, match="aux_head must be an AuxSpec"):
+        gn.GoogLeNetConfig(aux_head=dict(grid=2))
     with pytest.raises(ValueError, match="ch5x5"):
         paper.InceptionRow("3a", 64, 96, 128, 16, 0, 32)
     with pytest.raises(ValueError, match="odd"):
         gn.StemSpec(conv1_kernel_size=4)
+
+
+def test_stems_and_specs_read_the_papers_constants() -> None:
+    assert (gn.StemSpec().conv1, gn.StemSpec().conv2, gn.StemSpec().conv3) == tuple(paper.STEM_WIDTHS.values())
+    assert (gn.AuxSpec().conv, gn.AuxSpec().fc) == (paper.AUX_HEAD["conv"], paper.AUX_HEAD["fc"])
+    assert tuple(gn.POOL_AFTER_ROW) == paper.POOLS_AFTER  # the pools sit where Table 1 prints them
+    stages = list(gn.googlenet(init_weights="pytorch").stage_shapes(224, 224))
+    for row, pool in gn.POOL_AFTER_ROW.items():
+        assert stages[stages.index(f"inception{row}") + 1] == pool
+
+
+def test_width_divisor_is_applied_everywhere() -> None:
+    model = gn.mini_googlenet(width_divisor=4, aux_logits=True)
+    assert model.conv1.conv.out_channels == 16 and model.conv3.conv.out_channels == 48  # 64 / 4, 192 / 4
+    assert model.aux1.conv.conv.out_channels == 32 and model.aux1.fc1.out_features == 256  # 128 / 4, 1024 / 4
+    assert model.inception5b.out_channels == 1024 // 4 == model.num_features
 
 
 def test_init_schemes() -> None:
@@ -411,4 +449,4 @@ def test_init_schemes() -> None:
     kaiming = gn.mini_googlenet(init_weights="kaiming")
     assert all(torch.all(m.bias == 0) for m in kaiming.modules() if isinstance(m, nn.Conv2d))
     w = gn.googlenet_tv(aux_logits=False).inception5b.branch2[1].conv.weight
-    assert abs(w.std().item() - 0.01) < 1e-3  # torchvision's truncated normal, std 0.01
+    assert abs(w.std().item() - 0.01) < 1e-3  # "tv_googlenet": torchvision's truncated normal, std 0.01

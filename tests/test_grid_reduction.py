@@ -10,8 +10,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from inception_lab import cost
 from inception_lab.cost import grid_reduction as gr
 from inception_lab.experiments import representation
+from inception_lab.nn.branches import to_spec
 from inception_lab.nn.equivalence import compare_modules
-from inception_lab.nn.layers import ConvReLU, conv_bn_relu_tv, to_spec
+from inception_lab.nn.layers import ConvReLU, conv_bn_relu_tv
 from inception_lab.nn.reduction import ConvFirst, GridReduction, PoolFirst
 from inception_lab.papers import rethinking as paper
 

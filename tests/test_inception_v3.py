@@ -14,18 +14,21 @@ from inception_lab.models import build_model
 from inception_lab.models import inception_v3 as v3
 from inception_lab.nn.losses import AuxOutputs
 
-EXACT = {True: 27_161_264, False: 23_834_568}  # parameters with / without the auxiliary classifier
-MACS_299 = 5_713_216_096  # eval mode, 1x3x299x299: torchvision's published "5.713 GFLOPS"
+#: Parameters with / without the auxiliary classifier. With: torchvision metadata (Inception_V3_Weights.IMAGENET1K_V1
+#: num_params, checked below when torchvision is installed); without: our count, regression only (the released
+#: model minus its auxiliary head).
+EXACT = {True: 27_161_264, False: 23_834_568}
+MACS_299 = 5_713_216_096  # eval mode, 1x3x299x299: torchvision metadata, its published "5.713 GFLOPS"
 
 
 @pytest.mark.parametrize("aux", [True, False])
 def test_exact_parameter_counts(aux):
-    model = v3.inception_v3(aux_logits=aux, init_weights=False)
+    model = v3.inception_v3(aux_logits=aux, init_weights="pytorch")
     assert sum(p.numel() for p in model.parameters()) == EXACT[aux]
 
 
 def test_exact_macs_by_count_and_by_flop_counter():
-    model = v3.inception_v3(aux_logits=False, init_weights=False).eval()
+    model = v3.inception_v3(aux_logits=False, init_weights="pytorch").eval()
     report = count(model, (1, 3, 299, 299))
     assert (report.params, report.macs) == (EXACT[False], MACS_299)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -38,7 +41,7 @@ def test_torchvision_state_dict_loads_strictly_and_outputs_match(aux):
     models = pytest.importorskip("torchvision.models")
     torch.manual_seed(0)
     theirs = models.inception_v3(weights=None, aux_logits=aux, init_weights=False, dropout=0.0).eval()
-    ours = v3.inception_v3(aux_logits=aux, init_weights=False, dropout=0.0).eval()
+    ours = v3.inception_v3(aux_logits=aux, init_weights="pytorch", dropout=0.0).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     x = torch.randn(2, 3, 299 if aux else 160, 299 if aux else 160)  # the aux head needs 17x17 maps
@@ -52,7 +55,7 @@ def test_torchvision_state_dict_loads_strictly_and_outputs_match(aux):
 
 
 def test_stage_shapes_follow_the_released_model():
-    model = v3.inception_v3(init_weights=False)
+    model = v3.inception_v3(init_weights="pytorch")
     shapes = model.stage_shapes(299, 299)
     assert shapes["Conv2d_4a_3x3"] == (192, 71, 71) and shapes["maxpool2"] == (192, 35, 35)
     assert [shapes[f"Mixed_5{c}"][0] for c in "bcd"] == [256, 288, 288]
@@ -64,7 +67,7 @@ def test_stage_shapes_follow_the_released_model():
 
 
 def test_module_branches_and_channel_arithmetic():
-    m = v3.inception_v3(init_weights=False)
+    m = v3.inception_v3(init_weights="pytorch")
     assert m.Mixed_5b.branch_channels == {"branch1x1": 64, "branch5x5": 64, "branch3x3dbl": 96, "branch_pool": 32}
     assert m.Mixed_6a.branch_channels == {"branch3x3": 384, "branch3x3dbl": 96, "branch_pool": 288}
     assert m.Mixed_7a.branch_channels == {"branch3x3": 320, "branch7x7x3": 192, "branch_pool": 768}
@@ -82,7 +85,7 @@ def test_paper_variants_have_their_own_exact_counts():
     # 48 -> 64 as 5x5 (76,800 weights + BN) vs 3x3 48 -> 64 and 3x3 64 -> 64 (27,648 + 36,864 weights + BN)
     diff = sum(p.numel() for p in a_released.parameters()) - sum(p.numel() for p in a_paper.parameters())
     assert diff == 5 * 5 * 48 * 64 - (3 * 3 * 48 * 64 + 3 * 3 * 64 * 64 + 2 * 64)
-    paper = build_model("inception_v3_paper", init_weights=False).eval()
+    paper = build_model("inception_v3_paper", init_weights="pytorch").eval()
     report = count(paper, (1, 3, 299, 299))
     assert report.params == EXACT[True] - 3 * diff + 2 * 768  # three modules A, and BN gamma/beta on the aux FC
     assert report.macs == MACS_299 - 3 * 35 * 35 * (5 * 5 * 48 * 64 - 3 * 3 * 48 * 64 - 3 * 3 * 64 * 64)
@@ -97,10 +100,22 @@ def test_errors_say_what_is_allowed():
     with pytest.raises(ValueError, match="expects input of shape \\(N, 768, H, W\\)"):
         v3.InceptionD(768)(torch.zeros(1, 3, 17, 17))
     with pytest.raises(ValueError, match="at least 267x267 pixels"):
-        v3.inception_v3(init_weights=False).train()(torch.zeros(2, 3, 160, 160))
+        v3.inception_v3(init_weights="pytorch").train()(torch.zeros(2, 3, 160, 160))
 
 
-def test_init_weights_is_checked():
-    # v2/v3 have one initialisation (torchvision's truncated normals): True or False, never a scheme name
-    with pytest.raises(ValueError, match="init_weights .*must be True or False, got 'caffe'"):
-        v3.inception_v3(init_weights="caffe")
+def test_torchvision_metadata_anchors_the_counts():
+    models = pytest.importorskip("torchvision.models")
+    meta = models.Inception_V3_Weights.IMAGENET1K_V1.meta
+    assert meta["num_params"] == EXACT[True] and float(meta["_ops"]) == round(MACS_299 / 1e9, 3)
+
+
+def test_init_weights_takes_the_one_vocabulary():
+    # the same strings as every other network; the old booleans say what is allowed
+    with pytest.raises(ValueError, match="init_weights must be one of .*'tv_inception_v3'"):
+        v3.inception_v3(init_weights=True)
+    torch.manual_seed(0)
+    model = v3.mini_inception_v3(aux_logits=True, width_divisor=16)  # "tv_inception_v3": torchvision's stds
+    assert model.AuxLogits.fc.stddev == 0.001 and model.AuxLogits.conv1.conv.stddev == 0.01
+    assert abs(model.Mixed_7c.branch_pool.conv.weight.std().item() - 0.1) < 0.01
+    assert model.AuxLogits.fc.weight.std().item() < 0.002
+    assert isinstance(v3.mini_inception_v3().AuxLogits, torch.nn.Identity)  # no aux head: an nn.Identity

@@ -24,7 +24,8 @@ from inception_lab.models import PRESETS  # noqa: E402
 from inception_lab.models import bn_inception as bi  # noqa: E402
 from inception_lab.models import googlenet as gn  # noqa: E402
 from inception_lab.nn import shape_walk
-from inception_lab.nn.layers import ConvBNReLU, ConvReLU, MultiBranch, conv_bn_relu_tv  # noqa: E402
+from inception_lab.nn.branches import MultiBranch, Split  # noqa: E402
+from inception_lab.nn.layers import ConvBNReLU, ConvReLU, conv_bn_relu_tv  # noqa: E402
 from inception_lab.viz import diagrams
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -116,8 +117,8 @@ class _SplitModule(MultiBranch):
         super().__init__(8)
         self.add_branch("branch1x1", ("branch1x1", ConvReLU(8, 4, 1)))
         self.add_branch("branch3x3", ("branch3x3_1", ConvReLU(8, 6, 1)),
-                        [("branch3x3_2a", ConvReLU(6, 5, (1, 3), padding=(0, 1))),
-                         ("branch3x3_2b", ConvReLU(6, 5, (3, 1), padding=(1, 0)))])
+                        Split(("branch3x3_2a", ConvReLU(6, 5, (1, 3), padding=(0, 1))),
+                              ("branch3x3_2b", ConvReLU(6, 5, (3, 1), padding=(1, 0)))))
         self.add_branch("branch_pool", ("avgpool", nn.AvgPool2d(3, 1, 1)), ("branch_pool", ConvReLU(8, 2, 1)),
                         label="avg pool + projection")
 

@@ -44,7 +44,7 @@ def test_seed_everything_makes_runs_repeat():
     a = torch.randn(4), torch.randn(2, generator=gen)
     gen = runtime.seed_everything(3)
     b = torch.randn(4), torch.randn(2, generator=gen)
-    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
     for bad in (-1, 1.5, True, "0"):
         with pytest.raises(ValueError, match="seed must be a non-negative integer"):
             runtime.seed_everything(bad)
@@ -71,6 +71,7 @@ def test_mini_presets_from_the_registry_train_and_infer(name):
     assert logits.shape == (4, 10)
 
 
+# googlenet_tv: torchvision metadata (GoogLeNet_Weights num_params); googlenet, bn_inception: our count, regression only
 @pytest.mark.parametrize("name, params", [("googlenet", 6_998_552), ("googlenet_tv", 6_624_904),
                                           ("bn_inception", 11_285_224)])
 def test_full_presets_from_the_registry(name, params):

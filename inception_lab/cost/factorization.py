@@ -113,7 +113,7 @@ def chain_cost_same_grid(chain: Sequence[Op], in_channels: int, grid: int, *, ba
 def weights_per_channel_pair(chain: Sequence[Op]) -> int:
     """Weights that connect one input channel to one output channel through a single path: the kernel areas summed.
 
-    ``n x n``: n^2; ``1 x n + n x 1``: 2n (the seed's "n^2 -> 2n"); two 3x3: 18.
+    ``n x n``: n^2; ``1 x n + n x 1``: 2n (the study note's "n^2 -> 2n"); two 3x3: 18.
     """
     return sum(op.kernel[0] * op.kernel[1] for op in chain)
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from inception_lab.exercises import Feedback, check_number
-from inception_lab.models.bn_inception import BNInceptionModule
+from inception_lab.models.bn_inception import BNInceptionModule, bn_inception
 from inception_lab.nn.batchnorm import ScratchBatchNorm2d
 from inception_lab.nn.folding import fold_conv_bn
 from inception_lab.papers.batch_normalization import FIGURE5, output_size_table
@@ -76,7 +76,7 @@ def running_mean(answer: Any) -> Feedback:
 
 def output_channels_4e(answer: Any) -> Feedback:
     """Exercise 3.3: output channels of module (4e) computed from the filter columns of [BN, Fig. 5]."""
-    sizes = {row.name: row for row in output_size_table()}
+    sizes = {row.name: row for row in output_size_table(bn_inception(init_weights="pytorch"))}
     rows = {row.name: row for row in FIGURE5}
     name = CHANNELS_4E["row"]
     row, previous = rows[name], sizes["4d"]

@@ -31,8 +31,8 @@ def module_c_channels(answer: Any) -> Feedback:
         no_split + 448: "The 448 filters of the 1x1 reduction feed the 3x3; only each branch's last layers reach "
                         "the concatenation.",
         expected - widths["branch_pool"]: "Add the pooling branch's 1x1 projection (192 channels).",
-        expected + MODULE_C["in_channels"] - widths["branch_pool"]: "The pooling branch of module C has a 1x1 "
-                                                                       "projection: it does not pass its input through.",
+        expected + MODULE_C["in_channels"] - widths["branch_pool"]:
+            "The pooling branch of module C has a 1x1 projection: it does not pass its input through.",
     })
 
 

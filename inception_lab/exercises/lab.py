@@ -57,9 +57,10 @@ def budget_divisor(answer: Any) -> Feedback:
         return Feedback(False, f"try a divisor between {DIVISOR['candidates'][0]} and {DIVISOR['candidates'][-1]}.")
     theirs = budget.model_cost(budget.build_lab_model(DIVISOR["preset"], options=dict(width_divisor=answer))).macs
     if answer == budget.LAB_PRESETS[budget.BUDGET_REFERENCE]["width_divisor"]:
-        return Feedback(False, f"the reference's own divisor gives {theirs:,} MACs, {100 * (theirs / target - 1):+.1f} "
-                               "%: at the same widths BN-Inception costs more than GoogLeNet (its paper: 'the computational "
-                               "cost is increased by about 30%'). Divide a little more.")
+        return Feedback(False, f"the reference's own divisor gives {theirs:,} MACs, "
+                               f"{100 * (theirs / target - 1):+.1f} %: at the same widths BN-Inception costs more "
+                               "than GoogLeNet (its paper: 'the computational cost is increased by about 30%'). "
+                               "Divide a little more.")
     direction = "more" if theirs > target else "less"
     return Feedback(False, f"divisor {answer} gives {theirs:,} MACs ({100 * (theirs / target - 1):+.1f} % against "
                            f"{target:,}); divide {direction}. MACs shrink roughly with the square of the divisor.")

@@ -1,4 +1,4 @@
-"""The Inception family side by side [GoogLeNet], [BN], [Rethinking]: the seed's closing summary, computed.
+"""The Inception family side by side [GoogLeNet], [BN], [Rethinking]: the study note's closing summary, computed.
 
 * :data:`MEMBERS` -- which preset stands for each network, at which input size, and which line of
   [Rethinking, Table 3] reports its errors.
@@ -6,7 +6,7 @@
   the models by the one shape walk and the one cost model (no forward pass, so it is quick even for 299x299).
 * :func:`depth` -- "how many layers deep": the longest path of layers with weights, under the conventions the
   papers leave to the reader (with or without pooling; an asymmetric 1xn + nx1 pair as one layer or two).
-* :data:`CROSSWALK` -- the naming crosswalk of Inception-v3: the seed's names, the paper's figures, our classes,
+* :data:`CROSSWALK` -- the naming crosswalk of Inception-v3: the study note's names, the paper's figures, our classes,
   torchvision's classes and attributes and TF-slim's scopes, as data (``tests/test_family.py`` checks it against
   the code and against torchvision).
 
@@ -25,9 +25,9 @@ from inception_lab.cost import Cost, chain_cost, linear_cost
 from inception_lab.models import build_model
 from inception_lab.models.inception_v3 import NAMES
 from inception_lab.nn import shape_walk
-from inception_lab.nn.layers import to_spec
+from inception_lab.nn.branches import to_spec
 from inception_lab.papers import rethinking
-from inception_lab.shapes import Node, Op, Parallel, start_shape
+from inception_lab.shapes import Node, Parallel, start_shape
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,15 @@ class Member:
     paper: str  # where the network is defined
 
 
-#: The four networks of the seed's summary. v1 and BN-Inception as their papers describe them; v2 as Rethinking's
+#: The four networks of the study note's summary. v1 and BN-Inception as their papers describe them; v2 as Rethinking's
 #: Table 1 outlines it (widths chosen, see :mod:`~inception_lab.models.inception_v2`); v3 as released (torchvision).
 MEMBERS: tuple[Member, ...] = (
     Member("Inception v1 (GoogLeNet)", "googlenet", (("aux_logits", False), ("init_weights", "pytorch")), 224,
            "GoogLeNet", "GoogLeNet, Table 1"),
     Member("BN-Inception", "bn_inception", (("init_weights", "pytorch"),), 224, "BN-Inception", "BN, Fig. 5"),
-    Member("Inception-v2", "inception_v2", (("aux_logits", False), ("init_weights", False)), 299, "Inception-v2",
-           "Rethinking, Table 1"),
-    Member("Inception-v3", "inception_v3", (("aux_logits", False), ("init_weights", False)), 299,
+    Member("Inception-v2", "inception_v2", (("aux_logits", False), ("init_weights", "pytorch")), 299,
+           "Inception-v2", "Rethinking, Table 1"),
+    Member("Inception-v3", "inception_v3", (("aux_logits", False), ("init_weights", "pytorch")), 299,
            "Inception-v2 + BN-auxiliary", "Rethinking, Table 1 / §10 (released model)"),
 )
 
@@ -168,10 +168,11 @@ def summary_table(rows: Sequence[SummaryRow]) -> str:
 class CrosswalkRow:
     """One piece of Inception-v3 under its four names."""
 
-    seed: str  # the study note the book follows
+    study_note: str  # the name in the study note the book follows
     paper: str  # [Rethinking]
-    torchvision_class: str  # torchvision.models.inception; also our class (inception_lab.models.inception_v3)
-    attributes: tuple[str, ...]  # attributes of torchvision's Inception3 and of ours
+    torchvision_class: str  # in torchvision.models.inception (its network class is Inception3)
+    ours: str  # our class (inception_lab.models.inception_v3, inception_lab.nn.layers)
+    attributes: tuple[str, ...]  # attributes of torchvision's Inception3 and of our InceptionV3 (none: the network)
     tf_slim: str  # scopes of the TF-slim model the released weights come from
     v2_attributes: tuple[str, ...]  # the same pieces in our Table 1 Inception-v2 (inception_lab.models.inception_v2)
 
@@ -180,40 +181,29 @@ _V2_ATTRIBUTES = {"InceptionA": ("Mixed_5b", "Mixed_5c", "Mixed_5d"), "Inception
                   "InceptionC": ("Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_6f"),
                   "InceptionD": ("Mixed_7a",), "InceptionE": ("Mixed_7b", "Mixed_7c")}
 
-#: Seed names <-> paper figures <-> torchvision classes and attributes <-> TF-slim scopes; the modules' rows come
-#: from :data:`inception_lab.models.inception_v3.NAMES`.
+#: The study note's names <-> paper figures <-> torchvision classes and attributes <-> TF-slim scopes; the modules'
+#: rows come from :data:`inception_lab.models.inception_v3.NAMES`. The first row is the network itself:
+#: torchvision's ``Inception3`` is our ``InceptionV3``.
 CROSSWALK: tuple[CrosswalkRow, ...] = (
-    CrosswalkRow("stem (7x7 factorized into 3x3)", "Table 1, first 7 rows; §6", "BasicConv2d",
+    CrosswalkRow("Inception v3", "Table 1; §6", "Inception3", "InceptionV3", (), "InceptionV3", ()),
+    CrosswalkRow("stem (7x7 factorized into 3x3)", "Table 1, first 7 rows; §6", "BasicConv2d", "ConvBNReLU",
                  ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3"),
                  "Conv2d_1a_3x3 .. Conv2d_4a_3x3", ("conv0", "conv1", "conv2", "conv3", "conv4", "conv5")),
-    *(CrosswalkRow(n["seed"], n["paper"], n["torchvision"], n["attributes"], n["tf_slim"], _V2_ATTRIBUTES[cls])
-      for cls, n in NAMES.items()),
-    CrosswalkRow("auxiliary classifier", "§4, Fig. 8", "InceptionAux", ("AuxLogits",), "AuxLogits", ("AuxLogits",)),
-    CrosswalkRow("classifier", "Table 1: pool 8x8, linear, softmax", "Linear", ("fc",), "Logits", ("fc",)),
+    *(CrosswalkRow(n["study_note"], n["paper"], n["torchvision"], cls, n["attributes"], n["tf_slim"],
+                   _V2_ATTRIBUTES[cls]) for cls, n in NAMES.items()),
+    CrosswalkRow("auxiliary classifier", "§4, Fig. 8", "InceptionAux", "InceptionAux", ("AuxLogits",), "AuxLogits",
+                 ("AuxLogits",)),
+    CrosswalkRow("classifier", "Table 1: pool 8x8, linear, softmax", "Linear", "Linear", ("fc",), "Logits", ("fc",)),
 )
 
 
 def crosswalk_table(rows: Sequence[CrosswalkRow] = CROSSWALK) -> str:
     """The crosswalk as a Markdown table."""
-    lines = ["| seed | paper | torchvision class | torchvision / our attributes | TF-slim scope |",
-             "|---|---|---|---|---|"]
+    lines = ["| study note | paper | torchvision class | our class | torchvision / our attributes | TF-slim scope |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.seed} | {r.paper} | `{r.torchvision_class}` | {', '.join(r.attributes)} | {r.tf_slim} |")
+        attributes = ", ".join(r.attributes) or "(the network)"
+        lines.append(f"| {r.study_note} | {r.paper} | `{r.torchvision_class}` | `{r.ours}` | {attributes} | "
+                     f"{r.tf_slim} |")
     return "\n".join(lines)
 
-
-def layer_kinds(model: nn.Module) -> dict[str, int]:
-    """How many convolutions of each kernel shape the main path holds (``"3x3"``, ``"1x7"`` ...)."""
-    kinds: dict[str, int] = {}
-
-    def visit(chain: Sequence[Node]) -> None:
-        for node in chain:
-            if isinstance(node, Parallel):
-                for branch in node.branches:
-                    visit(branch.chain)
-            elif isinstance(node, Op) and node.kind == "conv":
-                key = f"{node.kernel[0]}x{node.kernel[1]}"
-                kinds[key] = kinds.get(key, 0) + 1
-
-    visit(to_spec(model))
-    return dict(sorted(kinds.items()))

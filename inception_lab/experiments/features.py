@@ -14,7 +14,7 @@ from contextlib import ExitStack, contextmanager
 import torch
 from torch import nn
 
-from inception_lab.nn.layers import MultiBranch
+from inception_lab.nn.branches import MultiBranch
 
 
 @contextmanager
@@ -56,7 +56,7 @@ def capture_features(model: nn.Module, x: torch.Tensor, names: Sequence[str]) ->
 
 
 def multi_branch(model: nn.Module, module_name: str = "") -> MultiBranch:
-    """The :class:`~inception_lab.nn.layers.MultiBranch` module ``module_name`` of ``model`` (``""`` = the model)."""
+    """The :class:`~inception_lab.nn.branches.MultiBranch` module ``module_name`` of ``model`` (``""`` = the model)."""
     module = model.get_submodule(module_name) if module_name else model
     if not isinstance(module, MultiBranch):
         raise ValueError(f"{module_name or type(model).__name__!r} is a {type(module).__name__}, not a "
@@ -67,7 +67,7 @@ def multi_branch(model: nn.Module, module_name: str = "") -> MultiBranch:
 def capture_branches(model: nn.Module, x: torch.Tensor, module_name: str = "") -> dict[str, torch.Tensor]:
     """Outputs of every branch of one Inception module, keyed by branch name, from one forward pass of ``model``.
 
-    Works from the branch contract alone (:meth:`~inception_lab.nn.layers.MultiBranch.branch_outputs`), so it
+    Works from the branch contract alone (:meth:`~inception_lab.nn.branches.MultiBranch.branch_outputs`), so it
     serves modules whose branches are single attributes (GoogLeNet's ``branch2``) and modules whose branches are
     several flat attributes or split and concatenate (Inception-v3's ``branch3x3dbl_1`` ... ``_3``).
     """
@@ -96,7 +96,7 @@ LayerMaps = dict[str, dict[str, torch.Tensor]]
 def feature_map_layers(model: nn.Module) -> list[str]:
     """The layers whose feature maps chapter 2 shows, in forward order: the stem's convolutions and every module.
 
-    Top-level children that are multi-branch modules (:class:`~inception_lab.nn.layers.MultiBranch`) or conv atoms
+    Top-level children that are multi-branch modules (:class:`~inception_lab.nn.branches.MultiBranch`) or conv atoms
     (a child with an ``nn.Conv2d`` called ``conv``); auxiliary classifiers (``aux*``) are left out.
     """
     names = [name for name, child in model.named_children()

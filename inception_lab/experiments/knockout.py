@@ -1,8 +1,8 @@
 """Branch knock-out: silence one branch of one Inception module and measure how much accuracy the network loses.
 
 The filter concatenation [GoogLeNet, Fig. 2] stacks the branches' outputs along channels in the order the branch
-contract declares them (:attr:`~inception_lab.nn.layers.MultiBranch.branches`, widths in
-:attr:`~inception_lab.nn.layers.MultiBranch.branch_channels`). So knocking a branch out needs nothing but the contract
+contract declares them (:attr:`~inception_lab.nn.branches.MultiBranch.branches`, widths in
+:attr:`~inception_lab.nn.branches.MultiBranch.branch_channels`). So knocking a branch out needs nothing but the contract
 and a forward hook on the module: the hook sets that branch's channel slice of the module's output to zero, as if
 the branch had computed nothing (after a ReLU, zero is "no response"). Every family member's modules take part
 without knowing about it.
@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from inception_lab.experiments.features import multi_branch
-from inception_lab.nn.layers import MultiBranch
+from inception_lab.nn.branches import MultiBranch
 
 
 def branch_slices(module: MultiBranch) -> dict[str, slice]:

@@ -1,7 +1,7 @@
 """Receptive fields, computed and measured: what one output value of a stack of layers can see.
 
 * :func:`exact_field` -- the exact field (size, jump, start) of any torch module or shape chain, from the book's one
-  shape walk (:func:`inception_lab.nn.layers.to_spec` + :func:`inception_lab.shapes.walk`), and :func:`field_box`, the
+  shape walk (:func:`inception_lab.nn.branches.to_spec` + :func:`inception_lab.shapes.walk`), and :func:`field_box`, the
   input window of one output position.
 * :func:`gradient_map` -- the empirical field: the gradient of one output position with respect to the input. An
   input pixel the output cannot see gets a gradient of exactly zero, so the non-zero region is the field, and the
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from inception_lab.checks import check_positive_int
-from inception_lab.nn.layers import to_spec
+from inception_lab.nn.branches import to_spec
 from inception_lab.shapes import Node, ReceptiveField, start_shape, walk
 
 

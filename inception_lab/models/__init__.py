@@ -5,8 +5,12 @@
 * :mod:`~inception_lab.models.inception_v3` -- Inception-v3 [Rethinking] and its modules A-E: chapters 4-6.
 * :mod:`~inception_lab.models.inception_v2` -- Inception-v2 as [Rethinking, Table 1] outlines it: chapter 6.
 
-Each file holds the network's modules, the network and its presets. ``PRESETS`` is a plain dict of builder
-functions; each builder documents its options and deviations. Build any preset with ``build_model(name, ...)``.
+Each file holds the network's modules, its config and the network -- one idiom, ``Net(Config(...))``:
+``GoogLeNet(GoogLeNetConfig)``, ``BNInception(BNInceptionConfig)``, ``InceptionV3(InceptionV3Config)``,
+``InceptionV2(InceptionV2Config)``, frozen dataclasses validated when they are made -- and its presets.
+``PRESETS`` is a plain dict of builder functions that take keyword options and return ``Net(Config(...))``; each
+builder documents its options and deviations, and every one takes ``init_weights`` from
+:data:`~inception_lab.nn.initialization.INIT_SCHEMES`. Build any preset with ``build_model(name, ...)``.
 """
 
 from __future__ import annotations

@@ -12,18 +12,18 @@ Introduced in chapter 3 (``notebooks/03_bn_inception.ipynb``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
 from inception_lab.checks import check_bool, check_choice, check_non_negative_int, check_positive_int, check_probability
 from inception_lab.models.base import InceptionNet
+from inception_lab.nn.branches import MultiBranch
 from inception_lab.nn.initialization import INIT_SCHEMES, init_weights_
-from inception_lab.nn.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, MultiBranch, SeparableConv
+from inception_lab.nn.layers import ConvBlockFactory, ConvBNReLU, ConvReLU, SeparableConv
 from inception_lab.papers import batch_normalization as paper
 from inception_lab.papers.going_deeper import FIRST_CONVS
-from inception_lab.shapes import scale_width
 
 POOL_TYPES = ("avg", "max")
 STEMS = ("imagenet", "small")
@@ -81,34 +81,30 @@ class BNInceptionModule(MultiBranch):
             raise ValueError(f"the stride-2 modules of [BN, Fig. 5] use max pooling, got pool={pool!r}.")
         super().__init__(in_channels)
         if ch1x1:
-            self.add_branch("branch1", ("branch1", conv_block(in_channels, ch1x1, kernel_size=1)))
-        self.add_branch("branch2", ("branch2", nn.Sequential(
+            self.add_branch("branch1", conv_block(in_channels, ch1x1, kernel_size=1))
+        self.add_branch("branch2", nn.Sequential(
             conv_block(in_channels, ch3x3red, kernel_size=1),
-            conv_block(ch3x3red, ch3x3, kernel_size=3, stride=stride, padding=1))))
-        self.add_branch("branch3", ("branch3", nn.Sequential(
+            conv_block(ch3x3red, ch3x3, kernel_size=3, stride=stride, padding=1)))
+        self.add_branch("branch3", nn.Sequential(
             conv_block(in_channels, dbl3x3red, kernel_size=1),
             conv_block(dbl3x3red, dbl3x3, kernel_size=3, padding=1),
-            conv_block(dbl3x3, dbl3x3, kernel_size=3, stride=stride, padding=1))))
+            conv_block(dbl3x3, dbl3x3, kernel_size=3, stride=stride, padding=1)))
         pooling = (nn.AvgPool2d(kernel_size=3, stride=stride, padding=1) if pool == "avg"
                    else nn.MaxPool2d(kernel_size=3, stride=stride, padding=1))
         if pool_proj is None:  # "pass through": the pooled input joins the concatenation as it is
-            self.add_branch("branch4", ("branch4", pooling))
+            self.add_branch("branch4", pooling)
         else:
-            self.add_branch("branch4", ("branch4", nn.Sequential(pooling, conv_block(in_channels, pool_proj,
-                                                                                     kernel_size=1))))
+            self.add_branch("branch4", nn.Sequential(pooling, conv_block(in_channels, pool_proj, kernel_size=1)))
         self.stride = stride
 
     @classmethod
-    def from_row(cls, row: paper.Figure5Row, in_channels: int, conv_block: ConvBlockFactory = ConvBNReLU,
-                 width_divisor: int = 1) -> BNInceptionModule:
-        """The module of one inception row of :data:`~inception_lab.papers.batch_normalization.FIGURE5`, every width divided by ``width_divisor``."""
+    def from_row(cls, row: paper.Figure5Row, in_channels: int,
+                 conv_block: ConvBlockFactory = ConvBNReLU) -> BNInceptionModule:
+        """The module of one inception row of :data:`~inception_lab.papers.batch_normalization.FIGURE5`."""
         if not row.is_inception:
             raise ValueError(f"row {row.name!r} is a {row.type!r} row, not an inception module.")
-        w = lambda c: scale_width(c, width_divisor)  # noqa: E731 - local shorthand
-        return cls(in_channels, w(row.ch1x1), w(row.ch3x3red), w(row.ch3x3), w(row.dbl3x3red), w(row.dbl3x3),
-                   pool=row.pool, pool_proj=None if row.pool_proj is None else w(row.pool_proj),
-                   stride=row.stride, conv_block=conv_block)
-
+        return cls(in_channels, row.ch1x1, row.ch3x3red, row.ch3x3, row.dbl3x3red, row.dbl3x3, pool=row.pool,
+                   pool_proj=row.pool_proj, stride=row.stride, conv_block=conv_block)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -116,20 +112,21 @@ class BNInceptionModule(MultiBranch):
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BNInceptionConfig:
-    """Everything that distinguishes one BN-Inception preset from another.
+    """Everything that distinguishes one BN-Inception preset from another [BN, Fig. 5, §4.2].
 
-    The module widths always come from :data:`~inception_lab.papers.batch_normalization.FIGURE5`; ``width_divisor`` scales them all at once.
+    The module widths always come from :data:`~inception_lab.papers.batch_normalization.FIGURE5`;
+    ``width_divisor`` scales them all at once.
     """
 
     num_classes: int = 1000  # ImageNet classes [BN, §4.2]
     in_channels: int = 3  # RGB
     stem: str = "imagenet"  # "imagenet": Fig. 5 rows conv1..pool2 (224 px -> 28x28); "small": 32-48 px inputs
+    width_divisor: int = 1  # 1 = the printed widths; every width divided by it
     first_conv: str = "plain"  # "plain" 7x7 (as the ported Caffe model); "separable": the paper's "*"
     depth_multiplier: int = 8  # of the separable first conv: "depth multiplier 8" [BN, Fig. 5 text]
-    width_divisor: int = 1  # 1 = the printed widths
     use_bn: bool = True  # BN "to the input of each nonlinearity" [BN, §3.2]; False: conv with bias + ReLU
     dropout: float = 0.0  # before the classifier; BN-x5/x30 "Remove Dropout" [BN, §4.2.1]; GoogLeNet used 0.4
-    init_weights: str = "kaiming_conv"  # He-normal convs, N(0, 0.01) classifier; same draws with and without BN
+    init_weights: str = "kaiming_conv"  # INIT_SCHEMES; He-normal convs, N(0, 0.01) classifier, same with/without BN
 
     def __post_init__(self) -> None:
         check_positive_int("num_classes", self.num_classes)
@@ -143,19 +140,26 @@ class BNInceptionConfig:
         check_choice("init_weights", self.init_weights, INIT_SCHEMES)
 
 
+#: The stages of :class:`BNInception` that implement Fig. 5's rows other than the Inception modules (those are
+#: ``inception<row>``). The "convolution" row conv2 is a 1x1 reduce (``conv2``) and a 3x3 (``conv3``).
+_STAGE_OF_ROW = {"conv1": "conv1", "pool1": "maxpool1", "conv2": "conv3", "pool2": "maxpool2", "avgpool": "avgpool"}
+
+
 class BNInception(InceptionNet):
     """The Inception network of the Batch Normalization paper [BN, Fig. 5]; build it with :func:`bn_inception`.
 
     Stem (rows conv1..pool2 of Fig. 5): 7x7/2 conv (64) -> 3x3/2 max-pool -> 1x1 conv (64) -> 3x3 conv (192)
     -> 3x3/2 max-pool; then modules 3a, 3b, 3c (stride 2), 4a-4d, 4e (stride 2), 5a, 5b built from the rows of
-    :data:`~inception_lab.papers.batch_normalization.FIGURE5`; global average pooling, dropout (optional), a fully connected classifier. Every conv is a
-    ``conv_block``: conv (no bias) -> BN -> ReLU with ``use_bn=True``, conv (bias) -> ReLU without.
+    :data:`~inception_lab.papers.batch_normalization.FIGURE5`; global average pooling, dropout (optional), a fully
+    connected classifier. Every conv is a ``conv_block``: conv (no bias) -> BN -> ReLU with ``use_bn=True``, conv
+    (bias) -> ReLU without.
 
     The "small" stem (for the mini preset) has a 3x3/2 first conv instead of the 7x7/2 and no first max-pool
     (``maxpool1`` is an ``nn.Identity``), so it downsamples by 4 instead of 8: a 32x32 input reaches the modules at
     8x8 (3a-3c), 4x4 (4a-4e) and 2x2 (5a, 5b); a 48x48 input at 12x12, 6x6 and 3x3.
 
-    The attribute ``module_channels`` gives the channel count after each Inception module.
+    The attribute ``module_channels`` gives the channel count after each Inception module;
+    :meth:`stage_of_row` names the stage that implements a row of Fig. 5.
 
     Shape:
         (N, in_channels, H, W) -> (N, num_classes) logits, in train and eval mode alike (no auxiliary heads).
@@ -169,11 +173,9 @@ class BNInception(InceptionNet):
     """
 
     def __init__(self, config: BNInceptionConfig = BNInceptionConfig()) -> None:
-        super().__init__()
         if not isinstance(config, BNInceptionConfig):
             raise ValueError(f"BNInception needs a BNInceptionConfig, got {type(config).__name__}.")
-        self.config = config
-        self.in_channels = config.in_channels
+        super().__init__(config)
         if config.init_weights != "pytorch":
             # Build without touching the global RNG (PyTorch's default init would draw a different number of
             # values with and without conv biases), then draw every weight with the scheme.
@@ -183,19 +185,25 @@ class BNInception(InceptionNet):
         else:
             self._build(config)
 
+    @staticmethod
+    def stage_of_row(row: str) -> str:
+        """The stage (attribute) that implements the row ``row`` of Fig. 5 (``"pool1"`` -> ``"maxpool1"``)."""
+        if row not in paper.ROW:
+            raise ValueError(f"Fig. 5 has no row {row!r}; its rows are {list(paper.ROW)}.")
+        return _STAGE_OF_ROW.get(row, f"inception{row}")
+
     def _build(self, config: BNInceptionConfig) -> None:
         block: ConvBlockFactory = ConvBNReLU if config.use_bn else ConvReLU  # the one line BN switches
-        w = lambda c: scale_width(c, config.width_divisor)  # noqa: E731 - local shorthand
-        c1, c2red, c2 = w(paper.ROW["conv1"].printed_output[2]), w(paper.ROW["conv2"].ch3x3red), w(paper.ROW["conv2"].ch3x3)
-
+        conv1, conv2 = paper.ROW["conv1"], paper.ROW["conv2"]
+        c1, c2red, c2 = self.scaled(conv1.printed_output[2]), self.scaled(conv2.ch3x3red), self.scaled(conv2.ch3x3)
         if config.stem == "imagenet":
-            k, s, p = paper.ROW["conv1"].patch_size, paper.ROW["conv1"].stride, 3  # 7x7/2, padded: 224 -> 112
+            kernel, stride, padding = conv1.patch_size, conv1.stride, 3  # 7x7/2, padded: 224 -> 112
         else:
-            k, s, p = 3, 2, 1  # small inputs: a 3x3/2 conv (32 -> 16), and no pool1 below
+            kernel, stride, padding = 3, 2, 1  # small inputs: a 3x3/2 conv (32 -> 16), and no pool1 below
         if config.first_conv == "plain":
-            self.conv1 = block(config.in_channels, c1, kernel_size=k, stride=s, padding=p)
+            self.conv1 = block(config.in_channels, c1, kernel_size=kernel, stride=stride, padding=padding)
         else:
-            self.conv1 = SeparableConv(config.in_channels, c1, kernel_size=k, stride=s, padding=p,
+            self.conv1 = SeparableConv(config.in_channels, c1, kernel_size=kernel, stride=stride, padding=padding,
                                        depth_multiplier=config.depth_multiplier, conv_block=block)
         self.maxpool1 = (nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True) if config.stem == "imagenet"
                          else nn.Identity())
@@ -205,7 +213,7 @@ class BNInception(InceptionNet):
 
         channels, self.module_channels = c2, {}
         for row in paper.FIGURE5_MODULES:
-            module = BNInceptionModule.from_row(row, channels, conv_block=block, width_divisor=config.width_divisor)
+            module = BNInceptionModule.from_row(self._scaled_row(row), channels, conv_block=block)
             self.add_module(f"inception{row.name}", module)
             channels = self.module_channels[row.name] = module.out_channels
         self.num_features = channels
@@ -214,9 +222,14 @@ class BNInception(InceptionNet):
         self.dropout = nn.Dropout(p=config.dropout)
         self.fc = nn.Linear(channels, config.num_classes)
 
+    def _scaled_row(self, row: paper.Figure5Row) -> paper.Figure5Row:
+        """``row`` with every filter column divided by ``width_divisor`` (0 stays 0, "pass through" stays)."""
+        columns = ("ch1x1", "ch3x3red", "ch3x3", "dbl3x3red", "dbl3x3")
+        proj = None if row.pool_proj is None else self.scaled(row.pool_proj)
+        return replace(row, pool_proj=proj, **{c: self.scaled(getattr(row, c)) for c in columns})
+
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         """Stem and Inception modules: the last feature map before pooling (BN-Inception has no auxiliary heads)."""
-        self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
         # Shapes for bn_inception() on N x 3 x 224 x 224 (the mini preset: see the class docstring).
         x = self.conv1(x)  # N x 64 x 112 x 112
         x = self.maxpool1(x)  # N x 64 x 56 x 56
@@ -263,7 +276,8 @@ def bn_inception(num_classes: int = 1000, *, first_conv: str = "plain", use_bn: 
 
 
 def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divisor: int = 8, in_channels: int = 3,
-                      first_conv: str = "plain", dropout: float = 0.0, init_weights: str = "kaiming_conv") -> BNInception:
+                      first_conv: str = "plain", dropout: float = 0.0,
+                      init_weights: str = "kaiming_conv") -> BNInception:
     """A small BN-Inception for 32-48 px inputs and CPU training, built by the same code as :func:`bn_inception`.
 
     Same ten modules, every Figure 5 width divided by ``width_divisor``; the "small" stem (3x3/2 first conv, no
@@ -273,6 +287,9 @@ def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divis
     ``use_bn=False`` builds the *same* network with conv (with bias) + ReLU atoms instead of conv + BN + ReLU:
     same layers, widths, initialisation (identical conv weights after the same ``torch.manual_seed``) -- the
     only differences are the BN layers and the conv biases that BN makes redundant. That is the fair ablation.
+
+    Mini-preset defaults: no auxiliary classifiers (Fig. 5 has none) and dropout 0, as BN-x5 "Remove Dropout"
+    [BN, §4.2.1] and as every preset of chapter 7's lab.
 
     Args:
         num_classes: classifier outputs.

@@ -29,6 +29,7 @@ released twin (``Mixed_5b`` ...), with one more 17x17 module (``Mixed_6f``) and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -36,16 +37,16 @@ from torch import nn
 from inception_lab.checks import check_bool, check_choice, check_positive_int, check_probability
 from inception_lab.models.base import InceptionNet
 from inception_lab.models.inception_v3 import (
+    RELEASED_WIDTHS,
     InceptionA,
     InceptionAux,
     InceptionB,
     InceptionC,
     InceptionD,
     InceptionE,
-    _widths,
-    init_like_torchvision,
 )
-from inception_lab.nn.layers import ConvBlockFactory, conv_bn_relu_tv
+from inception_lab.nn.initialization import INIT_SCHEMES, init_weights_
+from inception_lab.nn.layers import conv_bn_relu_tv
 
 #: ``"3x3"``: Table 1's stem, the 7x7 "factorized into three 3 x 3" (§6; Table 3's "Factorized 7 x 7" row, 4.8 Bn
 #: ops); ``"7x7"``: one 7x7/2 convolution in place of the first three rows (the "Inception-v2" row of Table 3 before
@@ -57,18 +58,45 @@ STEMS = ("3x3", "7x7", "small")
 CHANNELS_7X7 = (128, 160, 160, 160, 192)
 
 
+@dataclass(frozen=True)
+class InceptionV2Config:
+    """Everything that distinguishes one Inception-v2 preset from another [Rethinking, Table 1, §6].
+
+    The widths inside the modules are the released model's (the module docstring lists our choices);
+    ``width_divisor`` scales every width at once.
+    """
+
+    num_classes: int = 1000  # ILSVRC 2012 [Rethinking, §8]
+    in_channels: int = 3  # RGB
+    stem: str = "3x3"  # one of STEMS: Table 1's factorized stem, Table 3's single 7x7, or the small one (ours)
+    width_divisor: int = 1  # 1 = the released widths; every width (stem, modules, aux head) divided by it
+    aux_logits: bool = True  # the auxiliary classifier "on top of the last 17 x 17 layer" [§4]; train mode only
+    bn_aux_fc: bool = False  # the BN-auxiliary head (Table 3's last row)
+    channels_7x7: tuple[int, ...] = CHANNELS_7X7  # one c7 width per 17x17 module; their number is Table 1's 5
+    dropout: float = 0.5  # before the classifier (Table 1 has no dropout row; 0.5 as the released model)
+    init_weights: str = "tv_inception_v3"  # INIT_SCHEMES; torchvision's Inception-v3 init (the paper gives none)
+
+    def __post_init__(self) -> None:
+        for name in ("num_classes", "in_channels", "width_divisor"):
+            check_positive_int(name, getattr(self, name))
+        check_choice("stem", self.stem, STEMS)
+        check_bool("aux_logits", self.aux_logits)
+        check_bool("bn_aux_fc", self.bn_aux_fc)
+        if isinstance(self.channels_7x7, (str, bytes)) or not isinstance(self.channels_7x7, Sequence) \
+                or not self.channels_7x7:
+            raise ValueError(f"channels_7x7 needs at least one width (one per 17x17 module; Table 1: five), got "
+                             f"{self.channels_7x7!r}.")
+        object.__setattr__(self, "channels_7x7", tuple(check_positive_int("channels_7x7", c)
+                                                       for c in self.channels_7x7))
+        check_probability("dropout", self.dropout)
+        check_choice("init_weights", self.init_weights, INIT_SCHEMES)
+
+
 class InceptionV2(InceptionNet):
     """Inception-v2 [Rethinking, Table 1, §6]: Table 1's stem, 3 x module A, reduction, 5 x B, reduction, 2 x C.
 
-    Args:
-        num_classes: classifier outputs.
-        aux_logits: the auxiliary classifier on the last 17x17 layer (§4); runs in train mode only.
-        stem: one of :data:`STEMS`.
-        channels_7x7: the ``c7`` width of each 17x17 module (their number is the number of modules: Table 1's 5).
-        dropout: before the classifier (Table 1 has no dropout row; 0.5 as the released model in torchvision).
-        bn_aux_fc: the BN-auxiliary head (Table 3's last row).
-        width_divisor: divides every width (:func:`~inception_lab.shapes.scale_width`; the mini preset).
-        init_weights: torchvision's truncated normals (``False``: PyTorch's defaults).
+    Built from an :class:`InceptionV2Config`. With the ``"7x7"`` stem, ``conv1`` and ``conv2`` are
+    ``nn.Identity``; without the auxiliary classifier, so is ``AuxLogits``.
 
     Shape:
         (N, 3, 299, 299) -> (N, num_classes); :class:`~inception_lab.nn.losses.AuxOutputs` in train mode with the
@@ -82,89 +110,110 @@ class InceptionV2(InceptionNet):
         1xn first): the same parameters and MACs.
     """
 
+    AUX_HEADS = ("AuxLogits",)
     DROPOUT_BEFORE_FLATTEN = True  # torchvision's head order (torchinfo then shows N x 2048 x 1 x 1)
 
-    def __init__(self, num_classes: int = 1000, *, aux_logits: bool = True, stem: str = "3x3",
-                 channels_7x7: Sequence[int] = CHANNELS_7X7, dropout: float = 0.5, bn_aux_fc: bool = False,
-                 width_divisor: int = 1, init_weights: bool = True,
-                 conv_block: ConvBlockFactory = conv_bn_relu_tv) -> None:
-        super().__init__()
-        self.in_channels, self.num_classes = 3, check_positive_int("num_classes", num_classes)
-        self.aux_logits = check_bool("aux_logits", aux_logits)
-        self.stem = check_choice("stem", stem, STEMS)
-        check_probability("dropout", dropout)
-        if not channels_7x7:
-            raise ValueError("channels_7x7 needs at least one width (one per 17x17 module; Table 1: five).")
-        w, small = _widths(width_divisor), stem == "small"
-        m = dict(conv_block=conv_block, width_divisor=width_divisor)
-        # Table 1, rows 1-7 ("patch size/stride"; "all other layers do not use padding").
-        if stem == "7x7":
-            self.conv0 = conv_block(3, w(64), kernel_size=7, stride=2)  # 299 -> 147: the unfactorized 7x7
-        else:
-            self.conv0 = conv_block(3, w(32), kernel_size=3, stride=1 if small else 2, padding=int(small))  # -> 149
-            self.conv1 = conv_block(w(32), w(32), kernel_size=3, padding=int(small))  # -> 147
-            self.conv2 = conv_block(w(32), w(64), kernel_size=3, padding=1)  # "conv padded" -> 147
-        self.pool0 = nn.MaxPool2d(kernel_size=3, stride=2, padding=int(small))  # -> 73
-        self.conv3 = conv_block(w(64), w(80), kernel_size=3, padding=int(small))  # -> 71
-        self.conv4 = conv_block(w(80), w(192), kernel_size=3, stride=1 if small else 2, padding=int(small))  # -> 35
-        self.conv5 = conv_block(w(192), w(288), kernel_size=3, padding=1)  # -> 35: padded (our choice)
-        # 3 x Fig. 5 on 35x35x288 (released widths: 64 + 64 + 96 + 64 = 288).
-        channels = w(288)
-        for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d"):
-            setattr(self, name, InceptionA(channels, pool_features=64, five_by_five="two_3x3", **m))
-            channels = getattr(self, name).out_channels
-        self.Mixed_6a = InceptionB(channels, **m)  # Fig. 10: 35 -> 17, 288 -> 768
-        channels = self.Mixed_6a.out_channels
-        self.grid17 = tuple(f"Mixed_6{chr(ord('b') + i)}" for i in range(len(channels_7x7)))
-        for name, c7 in zip(self.grid17, channels_7x7):
-            setattr(self, name, InceptionC(channels, channels_7x7=c7, **m))  # Fig. 6, n = 7
-            channels = getattr(self, name).out_channels  # 4 x w(192): differs from w(768) for some divisors
-        self.AuxLogits = (InceptionAux(channels, num_classes, conv_block=conv_block, bn_fc=bn_aux_fc,
-                                       width_divisor=width_divisor, adaptive=small) if aux_logits else None)
-        self.Mixed_7a = InceptionD(channels, **m)  # Fig. 10: 17 -> 8, 768 -> 1280
-        self.Mixed_7b = InceptionE(self.Mixed_7a.out_channels, **m)  # Fig. 7: 1280 -> 2048
-        self.Mixed_7c = InceptionE(self.Mixed_7b.out_channels, **m)  # Fig. 7: 2048 -> 2048
-        self.num_features = self.Mixed_7c.out_channels
+    def __init__(self, config: InceptionV2Config = InceptionV2Config()) -> None:
+        if not isinstance(config, InceptionV2Config):
+            raise ValueError(f"InceptionV2 needs an InceptionV2Config, got {type(config).__name__}.")
+        super().__init__(config)
+        # The one place the widths scale: every released width divided by width_divisor.
+        widths = {block: {layer: self.scaled(c) for layer, c in layers.items()}
+                  for block, layers in RELEASED_WIDTHS.items()}
+        self._build_stem()
+        self._build_modules(widths)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # Table 1: "pool 8 x 8"
-        self.dropout = nn.Dropout(p=dropout)
-        self.fc = nn.Linear(self.num_features, num_classes)  # "linear, logits"
-        if check_bool("init_weights (True: torchvision's init; False: PyTorch's defaults)", init_weights):
-            init_like_torchvision(self)
+        self.dropout = nn.Dropout(p=config.dropout)
+        self.fc = nn.Linear(self.num_features, config.num_classes)  # "linear, logits"
+        init_weights_(self, config.init_weights)
+
+    def _build_stem(self) -> None:
+        """Table 1, rows 1-7 ("patch size/stride"; "all other layers do not use padding")."""
+        stem, s, atom, c_in = self.config.stem, self.scaled, conv_bn_relu_tv, self.config.in_channels
+        small = stem == "small"
+        if stem == "7x7":
+            self.conv0 = atom(c_in, s(64), kernel_size=7, stride=2)  # 299 -> 147: the unfactorized 7x7
+            self.conv1, self.conv2 = nn.Identity(), nn.Identity()
+        else:
+            self.conv0 = atom(c_in, s(32), kernel_size=3, stride=1 if small else 2, padding=int(small))  # -> 149
+            self.conv1 = atom(s(32), s(32), kernel_size=3, padding=int(small))  # -> 147
+            self.conv2 = atom(s(32), s(64), kernel_size=3, padding=1)  # "conv padded" -> 147
+        self.pool0 = nn.MaxPool2d(kernel_size=3, stride=2, padding=int(small))  # -> 73
+        self.conv3 = atom(s(64), s(80), kernel_size=3, padding=int(small))  # -> 71
+        self.conv4 = atom(s(80), s(192), kernel_size=3, stride=1 if small else 2, padding=int(small))  # -> 35
+        self.conv5 = atom(s(192), s(288), kernel_size=3, padding=1)  # -> 35: padded (our choice)
+
+    def _build_modules(self, widths: dict[str, dict[str, int]]) -> None:
+        """3 x Fig. 5 on 35x35, Fig. 10, one Fig. 6 per ``c7`` width on 17x17, the aux head, Fig. 10, 2 x Fig. 7."""
+        config, s = self.config, self.scaled
+        channels = s(288)  # released widths: 64 + 64 + 96 + 64 = 288
+        for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d"):
+            self.add_module(name, InceptionA(channels, pool_features=s(64), five_by_five="two_3x3",
+                                             widths=widths["InceptionA"]))
+            channels = self.get_submodule(name).out_channels
+        self.Mixed_6a = InceptionB(channels, widths=widths["InceptionB"])  # Fig. 10: 35 -> 17, 288 -> 768
+        channels = self.Mixed_6a.out_channels
+        self.grid17 = tuple(f"Mixed_6{chr(ord('b') + i)}" for i in range(len(config.channels_7x7)))
+        for name, c7 in zip(self.grid17, config.channels_7x7, strict=True):
+            self.add_module(name, InceptionC(channels, channels_7x7=s(c7), widths=widths["InceptionC"]))  # n = 7
+            channels = self.get_submodule(name).out_channels  # 4 x s(192): differs from s(768) for some divisors
+        self.AuxLogits = (InceptionAux(channels, config.num_classes, bn_fc=config.bn_aux_fc,
+                                       adaptive=config.stem == "small", widths=widths["InceptionAux"])
+                          if config.aux_logits else nn.Identity())
+        self.Mixed_7a = InceptionD(channels, widths=widths["InceptionD"])  # Fig. 10: 17 -> 8, 768 -> 1280
+        self.Mixed_7b = InceptionE(self.Mixed_7a.out_channels, widths=widths["InceptionE"])  # Fig. 7: 1280 -> 2048
+        self.Mixed_7c = InceptionE(self.Mixed_7b.out_channels, widths=widths["InceptionE"])  # Fig. 7: 2048 -> 2048
+        self.num_features = self.Mixed_7c.out_channels
 
     def _trunk(self, x: torch.Tensor, aux: list[torch.Tensor] | None) -> torch.Tensor:
         """Stem and Inception modules: the (N, 2048, 8, 8) features; the aux head's logits go into ``aux``."""
-        self.check_input(x)  # a clear ValueError for a wrong shape or an input too small
-        for name, child in self.main_path():
-            if name == "avgpool":
-                break
-            x = child(x)  # shapes after each stage: see the class docstring (Shape)
-            if name == self.grid17[-1] and aux is not None and self.AuxLogits is not None:
-                aux.append(self.AuxLogits(x))  # N x num_classes, from the last 17x17 layer
-        return x  # N x 2048 x 8 x 8
+        # Shapes for inception_v2() on N x 3 x 299 x 299 (Table 1's input column, row by row).
+        x = self.conv0(x)  # N x 32 x 149 x 149 (stem "7x7": N x 64 x 147 x 147)
+        x = self.conv1(x)  # N x 32 x 147 x 147 (stem "7x7": nn.Identity)
+        x = self.conv2(x)  # N x 64 x 147 x 147 (stem "7x7": nn.Identity)
+        x = self.pool0(x)  # N x 64 x 73 x 73
+        x = self.conv3(x)  # N x 80 x 71 x 71
+        x = self.conv4(x)  # N x 192 x 35 x 35
+        x = self.conv5(x)  # N x 288 x 35 x 35
+        x = self.Mixed_5b(x)  # N x 288 x 35 x 35
+        x = self.Mixed_5c(x)  # N x 288 x 35 x 35
+        x = self.Mixed_5d(x)  # N x 288 x 35 x 35
+        x = self.Mixed_6a(x)  # N x 768 x 17 x 17
+        for name in self.grid17:  # Mixed_6b .. Mixed_6f: Table 1's five 17x17 modules
+            x = self.get_submodule(name)(x)  # N x 768 x 17 x 17
+        if aux is not None:
+            aux.append(self.AuxLogits(x))  # N x num_classes, from the last 17x17 layer
+        x = self.Mixed_7a(x)  # N x 1280 x 8 x 8
+        x = self.Mixed_7b(x)  # N x 2048 x 8 x 8
+        return self.Mixed_7c(x)  # N x 2048 x 8 x 8
 
 
 def inception_v2(num_classes: int = 1000, aux_logits: bool = True, *, stem: str = "3x3", dropout: float = 0.5,
-                 init_weights: bool = True) -> InceptionV2:
+                 init_weights: str = "tv_inception_v3") -> InceptionV2:
     """Inception-v2 as Table 1 outlines it [Rethinking, Table 1, §6], widths filled from the released model.
 
     The module docstring lists what the paper fixes and what we chose. Counts at 1x3x299x299 are in chapter 6
     and ``tests/test_inception_v2.py``; ``stem="7x7"`` gives the Table 3 "Inception-v2" before its "Factorized
-    7 x 7" row.
+    7 x 7" row. ``init_weights`` is one of :data:`~inception_lab.nn.initialization.INIT_SCHEMES`.
     """
-    return InceptionV2(num_classes, aux_logits=aux_logits, stem=stem, dropout=dropout, init_weights=init_weights)
+    return InceptionV2(InceptionV2Config(num_classes=num_classes, stem=stem, aux_logits=aux_logits, dropout=dropout,
+                                         init_weights=init_weights))
 
 
 def mini_inception_v2(num_classes: int = 10, aux_logits: bool = False, *, width_divisor: int = 8,
                       channels_7x7: Sequence[int] = CHANNELS_7X7, dropout: float = 0.0,
-                      init_weights: bool = True) -> InceptionV2:
+                      init_weights: str = "tv_inception_v3") -> InceptionV2:
     """A small Inception-v2 for 32-64 px images: the same :class:`InceptionV2` and modules, narrower.
 
     Every width divided by ``width_divisor``; the ``"small"`` stem (all stem convolutions stride 1 and padded, one
     padded 3x3/2 max-pool), so a 32x32 image reaches module A at 16x16, the 17x17 modules at 7x7 and the 8x8
     modules at 3x3 (64 px: 32, 15, 7). The chapter-7 lab chooses the divisor.
 
+    Mini-preset defaults: no auxiliary classifier and dropout 0, as in every preset of chapter 7's lab.
+
     Deviations:
         From :func:`inception_v2`: widths divided, the small stem, an adaptive auxiliary pool, dropout 0.
     """
-    return InceptionV2(num_classes, aux_logits=aux_logits, stem="small", channels_7x7=channels_7x7,
-                       dropout=dropout, width_divisor=width_divisor, init_weights=init_weights)
+    return InceptionV2(InceptionV2Config(num_classes=num_classes, stem="small", width_divisor=width_divisor,
+                                         aux_logits=aux_logits, channels_7x7=tuple(channels_7x7), dropout=dropout,
+                                         init_weights=init_weights))

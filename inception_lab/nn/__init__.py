@@ -1,8 +1,10 @@
 """Torch building blocks of the family: conv atoms, the branch contract, scratch BatchNorm, folding, init, losses.
 
-* :mod:`~inception_lab.nn.layers` -- conv atoms, the multi-branch contract (:class:`~inception_lab.nn.layers.MultiBranch`
-  and :func:`~inception_lab.nn.layers.to_spec`), factorized convolutions.
-* :mod:`~inception_lab.nn.shape_walk` -- a network's stages walked through :mod:`inception_lab.shapes` (no forward pass).
+* :mod:`~inception_lab.nn.layers` -- conv atoms and factorized convolutions.
+* :mod:`~inception_lab.nn.branches` -- the branch contract (:class:`~inception_lab.nn.branches.MultiBranch`,
+  :class:`~inception_lab.nn.branches.Split`) and :func:`~inception_lab.nn.branches.to_spec`.
+* :mod:`~inception_lab.nn.shape_walk` -- a network's stages walked through :mod:`inception_lab.shapes` (no forward
+  pass).
 * :mod:`~inception_lab.nn.batchnorm` -- BatchNorm written from [BN, Alg. 1]; :mod:`~inception_lab.nn.folding` folds it.
 * :mod:`~inception_lab.nn.initialization` -- the weight-initialization schemes of the papers and torchvision.
 * :mod:`~inception_lab.nn.losses` -- the auxiliary-head loss [GoogLeNet, §5] and label smoothing [Rethinking, §7].

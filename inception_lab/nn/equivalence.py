@@ -27,7 +27,7 @@ def copy_parameters_in_order(source: nn.Module, target: nn.Module) -> None:
         raise ValueError(f"source has {len(src)} parameters/buffers, target has {len(dst)}: not the same "
                          "architecture.")
     with torch.no_grad():
-        for (s_name, s), (t_name, t) in zip(src, dst):
+        for (s_name, s), (t_name, t) in zip(src, dst, strict=True):
             if s.shape != t.shape:
                 raise ValueError(f"shape mismatch: source {s_name} {tuple(s.shape)} vs target {t_name} "
                                  f"{tuple(t.shape)}.")
@@ -35,8 +35,8 @@ def copy_parameters_in_order(source: nn.Module, target: nn.Module) -> None:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Outcome of :func:`compare_modules`."""
+class Equivalence:
+    """Whether two modules are the same network: the outcome of :func:`compare_modules`."""
 
     params_a: int
     params_b: int
@@ -60,9 +60,8 @@ class Comparison:
 
 
 def compare_modules(a: nn.Module, b: nn.Module, example_input: torch.Tensor, *, copy_weights: bool = True,
-                    atol: float = 1e-5) -> Comparison:
-    """Load ``a``'s weights into ``b`` (in registration order), run both in eval mode, compare the outputs.
-    """
+                    atol: float = 1e-5) -> Equivalence:
+    """Load ``a``'s weights into ``b`` (in registration order), run both in eval mode, compare the outputs."""
     if copy_weights:
         copy_parameters_in_order(a, b)
     modes = a.training, b.training
@@ -74,4 +73,4 @@ def compare_modules(a: nn.Module, b: nn.Module, example_input: torch.Tensor, *, 
         a.train(modes[0]), b.train(modes[1])
     diff = (out_a - out_b).abs().max().item() if out_a.shape == out_b.shape else float("inf")
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
-    return Comparison(count(a), count(b), tuple(out_a.shape), tuple(out_b.shape), diff, atol)
+    return Equivalence(count(a), count(b), tuple(out_a.shape), tuple(out_b.shape), diff, atol)

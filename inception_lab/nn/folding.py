@@ -30,7 +30,7 @@ def _foldable_pairs(module: nn.Module) -> list[tuple[str, str]]:
     children = dict(module.named_children())
     if isinstance(module, nn.Sequential):
         names = list(children)
-        return [(a, b) for a, b in zip(names, names[1:])
+        return [(a, b) for a, b in zip(names, names[1:], strict=False)
                 if isinstance(children[a], nn.Conv2d) and isinstance(children[b], BATCHNORM_TYPES)]
     if isinstance(children.get("conv"), nn.Conv2d) and isinstance(children.get("bn"), BATCHNORM_TYPES):
         return [("conv", "bn")]

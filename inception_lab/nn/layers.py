@@ -5,29 +5,24 @@
 * :class:`ConvBNReLU` -- convolution (no bias) + BatchNorm + ReLU, the atom of BN-Inception [BN, §4.2] and of
   Inception-v3; attribute names ``conv``/``bn`` match torchvision's ``BasicConv2d`` so its weights load.
 * :class:`SeparableConv` -- depthwise-separable convolution (BN-Inception's first layer).
-* :class:`MultiBranch` -- the **branch contract**: parallel branches whose outputs are concatenated along
-  channels (the "filter concatenation" of [GoogLeNet, Fig. 2]). Every Inception module of the book derives from
-  it and declares its branches with :meth:`MultiBranch.add_branch`; cost counting, feature capture, the
-  explorers and the diagrams work from that contract alone.
+* :data:`CONV_ATOMS` -- the atoms by name, the vocabulary of a network config's ``atom`` field.
+* :class:`FactorizedConv`, :class:`StackedConv` -- the factorized convolutions of [Rethinking, §3].
 
-The networks themselves (and the Inception modules specific to one paper) live in :mod:`inception_lab.models`.
+The branch contract (:class:`~inception_lab.nn.branches.MultiBranch`, :class:`~inception_lab.nn.branches.Split`,
+:func:`~inception_lab.nn.branches.to_spec`) is in :mod:`inception_lab.nn.branches`; the networks themselves (and the
+Inception modules specific to one paper) live in :mod:`inception_lab.models`.
 
 Introduced in chapter 1 (``notebooks/01_inception_module.ipynb``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any, Protocol, Union
+from typing import Protocol
 
 import torch
 from torch import nn
 
-from inception_lab.checks import IntPair, check_choice, check_image_batch, check_positive_int, pair
-from inception_lab.nn.batchnorm import ScratchBatchNorm2d
-from inception_lab.shapes import BranchSpec, Node, Op, Parallel, chain_channels
+from inception_lab.checks import IntPair, check_choice, check_positive_int, pair
 
 
 class ConvBlockFactory(Protocol):
@@ -93,6 +88,11 @@ def conv_bn_relu_tv(in_channels: int, out_channels: int, kernel_size: IntPair, s
     return ConvBNReLU(in_channels, out_channels, kernel_size, stride, padding, eps=1e-3)
 
 
+#: The conv atoms by name: ``"relu"`` (conv with bias + ReLU, the 2014 paper), ``"bn_relu"`` (conv + BN + ReLU,
+#: PyTorch's BN epsilon 1e-5) and ``"bn_relu_tv"`` (the same with torchvision's epsilon 1e-3).
+CONV_ATOMS: dict[str, ConvBlockFactory] = {"relu": ConvReLU, "bn_relu": ConvBNReLU, "bn_relu_tv": conv_bn_relu_tv}
+
+
 class SeparableConv(nn.Module):
     """Depthwise-separable convolution: a per-channel k x k convolution, then a 1x1 ``conv_block``.
 
@@ -126,186 +126,6 @@ class SeparableConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # N x C x H x W -> N x (C * depth_multiplier) x H' x W' -> N x out_channels x H' x W'
         return self.pointwise(self.depthwise(x))
-
-
-
-#: One step of a branch: one ``(attribute, module)``, or several run on the same input and concatenated.
-StepSpec = Union[tuple[str, nn.Module], Sequence[tuple[str, nn.Module]]]
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One branch of a :class:`MultiBranch` module, as declared by :meth:`MultiBranch.add_branch`.
-
-    Attributes:
-        name: the branch's key (``"branch2"``, ``"branch7x7dbl"``): used in feature capture, costs and legends.
-        steps: attribute names of the module's layers, in order; a step with several names runs those layers on
-            the same input and concatenates their outputs (Inception-v3's expanded filter bank).
-        label: a fixed label, or ``""`` to derive one from the layers (``"1x1 → 3x3"``).
-    """
-
-    name: str
-    steps: tuple[tuple[str, ...], ...]
-    label: str = ""
-
-
-class MultiBranch(nn.Module):
-    """Parallel branches on the same input, outputs concatenated along channels [GoogLeNet, Fig. 2].
-
-    The branch contract: a subclass calls :meth:`add_branch` once per branch, in concatenation order, giving each
-    layer the attribute name that ``state_dict`` keys should have (torchvision's names, so its weights load).
-    From the declared branches the module knows its branches' labels and output channels, its
-    :meth:`spec` for the shape walk, and how to compute :meth:`branch_outputs`; nothing else needs to know how a
-    particular module is wired.
-
-    Shape:
-        (N, in_channels, H, W) -> (N, out_channels, H', W') with ``out_channels = sum(branch_channels)``.
-    """
-
-    def __init__(self, in_channels: int) -> None:
-        super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
-        self._branches: list[Branch] = []
-        self._recorded: dict[str, torch.Tensor] | None = None
-
-    def add_branch(self, name: str, *steps: StepSpec, label: str = "") -> None:
-        """Register a branch: its layers as ``(attribute, module)`` steps (a list of them = a split step)."""
-        if any(b.name == name for b in self._branches):
-            raise ValueError(f"{type(self).__name__} already has a branch named {name!r}.")
-        names: list[tuple[str, ...]] = []
-        for step in steps:
-            parts = [step] if isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str) else list(step)
-            if not parts:
-                raise ValueError(f"branch {name!r}: a step needs at least one (attribute, module) pair.")
-            for attribute, module in parts:
-                if not isinstance(module, nn.Module):
-                    raise ValueError(f"branch {name!r}: {attribute!r} must be an nn.Module, got "
-                                     f"{type(module).__name__}.")
-                self.add_module(attribute, module)
-            names.append(tuple(attribute for attribute, _ in parts))
-        self._branches.append(Branch(name, tuple(names), label))
-
-    @property
-    def branches(self) -> tuple[Branch, ...]:
-        """The declared branches, in concatenation order."""
-        return tuple(self._branches)
-
-    def spec(self) -> Parallel:
-        """This module as a :class:`~inception_lab.shapes.Parallel` node (for the shape walk, costs, diagrams)."""
-        def step_chain(step: tuple[str, ...]) -> tuple:
-            if len(step) == 1:
-                return to_spec(getattr(self, step[0]))
-            return (Parallel(tuple(BranchSpec(n, to_spec(getattr(self, n))) for n in step)),)
-
-        return Parallel(tuple(BranchSpec(b.name, tuple(node for step in b.steps for node in step_chain(step)),
-                                         b.label) for b in self._branches))
-
-    @property
-    def branch_labels(self) -> dict[str, str]:
-        """Branch name -> label (declared, or derived from the layers: ``"1x1 → 3x3"``)."""
-        return {b.name: b.text for b in self.spec().branches}
-
-    @property
-    def branch_channels(self) -> dict[str, int]:
-        """Branch name -> channels that branch contributes to the concatenation."""
-        return {b.name: chain_channels(b.chain, self.in_channels) for b in self.spec().branches}
-
-    @property
-    def out_channels(self) -> int:
-        """Channels after the filter concatenation."""
-        return sum(self.branch_channels.values())
-
-    def _run(self, step: tuple[str, ...], x: torch.Tensor) -> torch.Tensor:
-        if len(step) == 1:
-            return getattr(self, step[0])(x)
-        return torch.cat([getattr(self, name)(x) for name in step], dim=1)
-
-    def branch_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Every branch's output before the concatenation (for inspection and feature maps)."""
-        check_image_batch(x, self.in_channels, type(self).__name__)
-        outputs = {}
-        for branch in self._branches:
-            y = x
-            for step in branch.steps:
-                y = self._run(step, y)
-            outputs[branch.name] = y
-        sizes = {name: tuple(out.shape[2:]) for name, out in outputs.items()}
-        if len(set(sizes.values())) > 1:
-            raise ValueError(f"{type(self).__name__}: branch outputs have different grid sizes {sizes}; "
-                             f"the input {tuple(x.shape[2:])} is too small for this module.")
-        return outputs
-
-    @contextmanager
-    def recording_branches(self) -> Iterator[dict[str, torch.Tensor]]:
-        """Inside the ``with`` block, each forward pass stores its branch outputs in the yielded dict."""
-        self._recorded = recorded = {}
-        try:
-            yield recorded
-        finally:
-            self._recorded = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # N x in_channels x H x W -> N x out_channels x H' x W'
-        outputs = self.branch_outputs(x)
-        if self._recorded is not None:
-            self._recorded.update(outputs)
-        return torch.cat(list(outputs.values()), dim=1)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Any module as a chain of shape-walk nodes (the branch contract's other half)
-# ---------------------------------------------------------------------------------------------------------
-#: Layers that change neither the grid nor the channels.
-POINTWISE = (nn.ReLU, nn.modules.batchnorm._BatchNorm, nn.LocalResponseNorm, nn.Dropout, nn.Identity, nn.Sigmoid,
-             nn.Flatten, ScratchBatchNorm2d)
-
-
-def _ints(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
-
-
-def to_spec(module: nn.Module) -> tuple[Node, ...]:
-    """``module`` as a chain of :class:`~inception_lab.shapes.Op` and :class:`~inception_lab.shapes.Parallel` nodes.
-
-    Understands convolutions, max/avg pooling, global average pooling, :class:`~inception_lab.nn.layers.MultiBranch`
-    modules (through their branch contract), ``nn.Sequential`` and any container whose children run in
-    registration order (the conv atoms), networks with a ``main_path()``, and layers that keep the shape (ReLU,
-    BatchNorm, LRN, dropout).
-
-    Raises:
-        ValueError: for a layer whose effect on the shape it does not know.
-    """
-    if isinstance(module, MultiBranch):
-        return (module.spec(),)
-    if hasattr(module, "main_path"):
-        return tuple(node for _, child in module.main_path() for node in to_spec(child))
-    if isinstance(module, nn.Conv2d):
-        if module.padding_mode != "zeros" or isinstance(module.padding, str):
-            raise ValueError("to_spec supports convolutions with integer zero padding only.")
-        return (Op("conv", kernel=_ints(module.kernel_size), stride=_ints(module.stride),
-                   padding=_ints(module.padding), dilation=_ints(module.dilation), out_channels=module.out_channels,
-                   groups=module.groups, bias=module.bias is not None),)
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        kind = "max_pool" if isinstance(module, nn.MaxPool2d) else "avg_pool"
-        stride = module.stride if module.stride is not None else module.kernel_size
-        return (Op(kind, kernel=_ints(module.kernel_size), stride=_ints(stride), padding=_ints(module.padding),
-                   ceil_mode=bool(module.ceil_mode)),)
-    if isinstance(module, nn.AdaptiveAvgPool2d):
-        if _ints(module.output_size) != (1, 1):
-            raise ValueError("to_spec supports adaptive average pooling to 1x1 (global pooling) only.")
-        return (Op("global_avg_pool"),)
-    if isinstance(module, POINTWISE):
-        return ()
-    children = list(module.children())
-    if children:
-        nodes: list[Node] = []
-        for child in children:
-            if isinstance(child, (nn.modules.batchnorm._BatchNorm, ScratchBatchNorm2d)) and nodes and isinstance(nodes[-1], Op) \
-                    and nodes[-1].kind == "conv":
-                nodes[-1] = replace(nodes[-1], batchnorm=True)  # conv -> BN: the cost model counts gamma, beta
-            nodes += to_spec(child)
-        return tuple(nodes)
-    raise ValueError(f"to_spec does not know what {type(module).__name__} does to a feature map's shape.")
 
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +23,7 @@ class AuxOutputs(NamedTuple):
     aux_logits: tuple[torch.Tensor, ...]
 
 
-ModelOutput = Union[torch.Tensor, AuxOutputs]
+ModelOutput = torch.Tensor | AuxOutputs
 
 
 def main_logits(outputs: ModelOutput) -> torch.Tensor:

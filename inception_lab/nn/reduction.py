@@ -3,7 +3,7 @@
 * :class:`PoolFirst` -- stride-2 pooling, then a convolution ``k -> out`` on the small grid [Fig. 9, left];
 * :class:`ConvFirst` -- a convolution ``k -> out`` on the full grid, then the stride-2 pooling [Fig. 9, right];
 * :class:`GridReduction` -- stride-2 convolution branches beside a stride-2 pooling branch, concatenated [Fig. 10],
-  declared through the branch contract (:class:`~inception_lab.nn.layers.MultiBranch`).
+  declared through the branch contract (:class:`~inception_lab.nn.branches.MultiBranch`).
 
 Each describes itself with the chains of :mod:`inception_lab.cost.grid_reduction` (same kernels, strides, paddings),
 so their costs, diagrams and shapes come from the one shape walk. The study note this book follows calls Fig. 10 the
@@ -20,7 +20,8 @@ from torch import nn
 
 from inception_lab.checks import check_choice, check_non_negative_int, check_positive_int
 from inception_lab.cost.grid_reduction import CONV_KERNELS, PADDINGS, POOLS
-from inception_lab.nn.layers import ConvBlockFactory, ConvBNReLU, MultiBranch
+from inception_lab.nn.branches import MultiBranch
+from inception_lab.nn.layers import ConvBlockFactory, ConvBNReLU
 
 
 def stride2_pool(pool: str = "max", padding: str = "valid") -> nn.Module:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from torch import nn
 
 from inception_lab.checks import check_positive_int
-from inception_lab.nn.layers import to_spec
+from inception_lab.nn.branches import to_spec
 from inception_lab.shapes import InputTooSmall, Shape, start_shape, walk
 from inception_lab.shapes import min_input_size as chain_min_input_size
 

@@ -7,6 +7,7 @@
 
 Each file holds the paper's tables and stated numbers as frozen data, and the functions that compare them with
 what the code computes. Rules: models may read the papers' data; a paper file imports only the formula layer
-(:mod:`inception_lab.checks`, :mod:`inception_lab.shapes`, :mod:`inception_lab.cost`) at import time, builds a
-torch model only inside a function that needs to count one, and never imports widgets or plotting.
+(:mod:`inception_lab.checks`, :mod:`inception_lab.shapes`, :mod:`inception_lab.cost`), never a model or
+:mod:`inception_lab.nn` (not even inside a function): a function that checks a network takes it as an argument
+(``output_size_table(bn_inception())``).
 """

@@ -6,7 +6,8 @@
 * :data:`TRAINING_RUNS` -- the steps each run needed to reach Inception's accuracy [BN, Fig. 3], the changes of
   §4.2.1 (:data:`BN_X5_CHANGES`) and the ImageNet results [BN, Fig. 4] (:data:`FIGURE4_RESULTS`).
 * :func:`output_size_table` -- printed vs computed output sizes (3c, 4c, 4d and 4e disagree);
-  :func:`compare_with_googlenet` -- the counted network next to GoogLeNet and to the paper's claims.
+  :func:`compare_with_googlenet` -- the counted network next to GoogLeNet and to the paper's claims (a
+  :class:`CostDelta`). Both take the network they check (``bn_inception(...)``): this file builds no model.
 
 Two things in the printed table do not add up, and the library implements what the filter columns say:
 
@@ -22,13 +23,12 @@ Introduced in chapter 3 (``notebooks/03_bn_inception.ipynb``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
-from inception_lab.checks import check_choice, check_positive_int
+from inception_lab.checks import check_positive_int
+from inception_lab.cost.counting import CostReport, count
 from inception_lab.papers.going_deeper import FIRST_CONVS, googlenet_cost
 
-if TYPE_CHECKING:  # pragma: no cover
-    from inception_lab.cost.counting import CostReport
 
 @dataclass(frozen=True)
 class Figure5Row:
@@ -202,36 +202,34 @@ class OutputSize:
         return "; ".join(parts)
 
 
-
-
-#: Which stage of :class:`~inception_lab.models.bn_inception.BNInception` implements each non-module row.
-_STAGE_OF_ROW = {"conv1": "conv1", "pool1": "maxpool1", "conv2": "conv3", "pool2": "maxpool2", "avgpool": "avgpool"}
-
-
-def output_size_table(image_size: int = 224) -> list[OutputSize]:
+def output_size_table(model: Any, image_size: int = 224) -> list[OutputSize]:
     """Every row of [BN, Fig. 5] with its printed output size and the size its columns actually give.
 
-    Computed by the library's shape walk over :func:`~inception_lab.models.bn_inception.bn_inception` (which is
-    built from :data:`FIGURE5`), without running it. At 224 the rows that disagree are 3c, 4c, 4d and 4e.
+    Args:
+        model: the network built from :data:`FIGURE5` (``bn_inception(...)``): its shape walk
+            (``stage_shapes``, no forward pass) gives the computed sizes, and its ``stage_of_row`` says which
+            stage implements each row.
+        image_size: side of the square input; at 224 the rows that disagree are 3c, 4c, 4d and 4e.
     """
-    from inception_lab.models.bn_inception import bn_inception
-    from inception_lab.nn.shape_walk import stage_shapes
-
+    if not (hasattr(model, "stage_shapes") and hasattr(model, "stage_of_row")):
+        raise ValueError(f"output_size_table needs the BN-Inception network (bn_inception(...)), got "
+                         f"{type(model).__name__}.")
     check_positive_int("image_size", image_size)
-    shapes = stage_shapes(bn_inception(init_weights="pytorch"), image_size, image_size)
+    shapes = model.stage_shapes(image_size, image_size)
     rows = []
     for row in FIGURE5:
-        c, h, w = shapes[_STAGE_OF_ROW.get(row.name, f"inception{row.name}")].chw
+        c, h, w = shapes[model.stage_of_row(row.name)]
         rows.append(OutputSize(row.name, row.type, row.printed_output, (h, w, c)))
     return rows
 
 
 @dataclass(frozen=True)
-class CostComparison:
-    """Params and MACs of BN-Inception vs paper-faithful GoogLeNet, next to what the BN paper claims.
+class CostDelta:
+    """What BN-Inception costs more than paper-faithful GoogLeNet, next to what the BN paper claims [BN, Fig. 5].
 
     Attributes:
-        params, macs: of :func:`bn_inception` (eval mode, 1x3x224x224), counted by :func:`inception_lab.cost.count`.
+        params, macs: of the BN-Inception network (eval mode, 1x3x224x224), counted by
+            :func:`inception_lab.cost.count`.
         bn_params: the part of ``params`` that is BatchNorm gamma and beta.
         first_conv: ``"plain"`` or ``"separable"``, for both networks.
         googlenet_params, googlenet_macs: paper-faithful GoogLeNet [GoogLeNet, Table 1] with the same kind of
@@ -263,24 +261,29 @@ class CostComparison:
         return self.macs / self.googlenet_macs - 1
 
 
+def compare_with_googlenet(model: Any) -> CostDelta:
+    """Count a BN-Inception network at 1x3x224x224 and set it next to GoogLeNet and the paper's claims.
 
-
-def compare_with_googlenet(first_conv: str = "plain") -> CostComparison:
-    """Count :func:`~inception_lab.models.bn_inception.bn_inception` at 1x3x224x224 and set it next to GoogLeNet
-    (:func:`~inception_lab.papers.going_deeper.googlenet_cost`) and the paper's claims.
+    GoogLeNet's numbers come from its Table 1 (:func:`~inception_lab.papers.going_deeper.googlenet_cost`), with the
+    same kind of first convolution as ``model`` so that like is compared with like (GoogLeNet's Table 1 numbers
+    also imply a separable first layer).
 
     Args:
-        first_conv: ``"plain"`` or ``"separable"`` (the paper's "*"), used for both networks so that like is
-            compared with like (GoogLeNet's Table 1 numbers also imply a separable first layer).
+        model: ``bn_inception(...)``; its ``config.first_conv`` (``"plain"`` or ``"separable"``, the paper's "*")
+            picks GoogLeNet's first layer. It is counted in eval mode and left in the mode it came in.
     """
-    from inception_lab.cost.counting import count
-    from inception_lab.models.bn_inception import bn_inception
-
-    check_choice("first_conv", first_conv, FIRST_CONVS)
-    report = count(bn_inception(first_conv=first_conv, init_weights="pytorch").eval(), (1, 3, 224, 224))
-    bn_params = sum(l.params for l in report.layers if l.kind in ("BatchNorm2d", "ScratchBatchNorm2d"))
+    first_conv = getattr(getattr(model, "config", None), "first_conv", None)
+    if first_conv not in FIRST_CONVS:
+        raise ValueError(f"compare_with_googlenet needs the BN-Inception network (bn_inception(...)), whose config "
+                         f"names its first convolution (first_conv in {FIRST_CONVS}); got {type(model).__name__}.")
+    training = model.training
+    try:
+        report = count(model.eval(), (1, 3, 224, 224))
+    finally:
+        model.train(training)
+    bn_params = sum(layer.params for layer in report.layers if layer.kind in ("BatchNorm2d", "ScratchBatchNorm2d"))
     googlenet = googlenet_cost(first_conv)
-    return CostComparison(first_conv=first_conv, params=report.params, macs=report.macs, bn_params=bn_params,
-                          googlenet_params=googlenet.params, googlenet_macs=googlenet.macs,
-                          paper_params=PAPER_PARAMS, paper_params_increase=PAPER_PARAMS_INCREASE,
-                          paper_macs_increase=PAPER_MACS_INCREASE, report=report)
+    return CostDelta(first_conv=first_conv, params=report.params, macs=report.macs, bn_params=bn_params,
+                     googlenet_params=googlenet.params, googlenet_macs=googlenet.macs, paper_params=PAPER_PARAMS,
+                     paper_params_increase=PAPER_PARAMS_INCREASE, paper_macs_increase=PAPER_MACS_INCREASE,
+                     report=report)

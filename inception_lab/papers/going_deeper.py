@@ -5,9 +5,10 @@
   :data:`TABLE1_ROWS` -- the six filter columns of its nine Inception lines. The network is built from these
   rows (and from where the table puts its max-pools), so the table and the model cannot drift apart.
 * :data:`AUX_HEAD` -- the auxiliary classifier of §5, as the text describes it.
-* :func:`table1_comparison` -- the printed "params"/"ops" cells next to what the table's own filter counts give,
-  with a note that explains every line that disagrees; :func:`googlenet_cost` -- the whole network's count
-  from the same rows (pure Python; a test checks it against ``count()`` on the torch model).
+* :func:`table1_comparison` -- one :class:`Table1Check` per line: the printed "params"/"ops" cells next to what
+  the table's own filter counts give, with a note that explains every line that disagrees; :func:`googlenet_cost`
+  -- the whole network's count from the same rows (pure Python; a test checks it against ``count()`` on the
+  torch model).
 
 Introduced in chapter 2 (``notebooks/02_googlenet.ipynb``). Imports only the formula layer.
 """
@@ -46,12 +47,13 @@ class InceptionRow:
     pool_proj: int
 
     def __post_init__(self) -> None:
-        for column, value in zip(("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj"), self.widths):
+        columns = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+        for column, value in zip(columns, self.widths, strict=True):
             check_positive_int(f"inception ({self.name}) {column}", value)
 
     @property
     def widths(self) -> tuple[int, int, int, int, int, int]:
-        """The six filter columns, in Table 1's order (the arguments of :class:`~inception_lab.nn.layers.Inception`)."""
+        """The six filter columns, in Table 1's order (:class:`~inception_lab.models.googlenet.Inception`'s)."""
         return (self.ch1x1, self.ch3x3red, self.ch3x3, self.ch5x5red, self.ch5x5, self.pool_proj)
 
     @property
@@ -60,7 +62,7 @@ class InceptionRow:
         return self.ch1x1 + self.ch3x3 + self.ch5x5 + self.pool_proj
 
     def scaled(self, divisor: int) -> InceptionRow:
-        """This row with every width divided by ``divisor`` (:func:`~inception_lab.nn.layers.scale_width`)."""
+        """This row with every width divided by ``divisor`` (:func:`~inception_lab.shapes.scale_width`)."""
         return InceptionRow(self.name, *(scale_width(w, divisor) for w in self.widths))
 
 
@@ -166,50 +168,6 @@ PAPER_PARAMS_RATIO_ALEXNET = 12
 PAPER_MACS_BUDGET = 1_500_000_000
 
 
-@dataclass(frozen=True)
-class StemSpec:
-    """The layers before inception (3a): Table 1's first four lines [GoogLeNet, Table 1, Fig. 3].
-
-    ``conv1`` filters of the first convolution, its (odd, padded) kernel and stride, whether the 3x3/2 max-pool
-    follows it, then ``conv2`` (the "#3x3 reduce" 1x1) and ``conv3`` (the 3x3) of the second convolution line.
-    """
-
-    conv1: int = STEM_WIDTHS["conv1"]
-    conv1_kernel_size: int = 7
-    conv1_stride: int = 2
-    maxpool1: bool = True
-    conv2: int = STEM_WIDTHS["conv2"]
-    conv3: int = STEM_WIDTHS["conv3"]
-
-    def __post_init__(self) -> None:
-        for name in ("conv1", "conv1_kernel_size", "conv1_stride", "conv2", "conv3"):
-            check_positive_int(f"StemSpec.{name}", getattr(self, name))
-        if self.conv1_kernel_size % 2 == 0:
-            raise ValueError(f"StemSpec.conv1_kernel_size must be odd (it is padded symmetrically), got "
-                             f"{self.conv1_kernel_size}.")
-
-
-@dataclass(frozen=True)
-class AuxSpec:
-    """An auxiliary classifier's widths and pooling [GoogLeNet, §5].
-
-    Attributes:
-        conv: "A 1x1 convolution with 128 filters for dimension reduction"; fc: "A fully connected layer with
-            1024 units"; grid: side of the pooled map: "4x4x512 output for the (4a) ... stage".
-        adaptive: ``False``: "An average pooling layer with 5x5 filter size and stride 3", which gives ``grid x
-            grid`` only on 14x14 maps (224 px images); ``True``: ``AdaptiveAvgPool2d(grid)``, as torchvision.
-    """
-
-    conv: int = AUX_HEAD["conv"]
-    fc: int = AUX_HEAD["fc"]
-    grid: int = 4
-    adaptive: bool = False
-
-    def __post_init__(self) -> None:
-        for name in ("conv", "fc", "grid"):
-            check_positive_int(f"AuxSpec.{name}", getattr(self, name))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Table 1 reproduced
 # ---------------------------------------------------------------------------------------------------------
@@ -221,8 +179,10 @@ def _printed(cell: str) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class Table1Comparison:
-    """One line of Table 1 next to what its filter counts give (:func:`table1_comparison`).
+class Table1Check:
+    """One line of [GoogLeNet, Table 1] checked: its printed cells next to what its filter counts give.
+
+    One entry of :func:`table1_comparison`.
 
     Attributes:
         line: the line's label, e.g. ``"inception (4a)"``.
@@ -280,7 +240,7 @@ def _line_cost(line: Table1Line, previous: tuple[int, int, int], rows: dict[str,
     return inception_reduced_cost(c_in, (h, w), *row.widths, bias=bias).total
 
 
-def table1_comparison() -> list[Table1Comparison]:
+def table1_comparison() -> list[Table1Check]:
     """[GoogLeNet, Table 1]'s "params" and "ops" columns next to what the table's own filter counts give.
 
     One entry per line with printed costs (the two convolution lines, the nine Inception lines, the linear
@@ -290,7 +250,7 @@ def table1_comparison() -> list[Table1Comparison]:
     computed here, not typed.
     """
     rows = {row.name: row for row in TABLE1_ROWS}
-    out: list[Table1Comparison] = []
+    out: list[Table1Check] = []
     previous = TABLE1_INPUT
     for line in TABLE1:
         if line.params:
@@ -305,7 +265,7 @@ def table1_comparison() -> list[Table1Comparison]:
             note = ""
             if not (params_match and ops_match):
                 note = _disagreement_note(line, cost, biases, p_value, o_value, params_match, ops_match)
-            out.append(Table1Comparison(line.label, line.params, line.ops, cost.params, biases, cost.macs,
+            out.append(Table1Check(line.label, line.params, line.ops, cost.params, biases, cost.macs,
                                         params_match, ops_match, note))
         previous = line.output
     return out
@@ -321,7 +281,8 @@ def _disagreement_note(line: Table1Line, cost: Cost, biases: int, p_value: float
         return (f"a plain 7x7 convolution has {cost.params:,} weights ({cost.params / PRINTED_K:.2f}K) and "
                 f"{cost.macs / PRINTED_M:.2f}M MACs; a 7x7 depthwise-separable convolution with depth multiplier 8 "
                 f"(3 -> 24 depthwise, 24 -> 64 pointwise) has {sep.params:,} weights ({sep.params / PRINTED_K:.2f}K, "
-                f"which rounds to {sep.params / PRINTED_K:.1f}K; the printed {line.params} needs the 1x1's biases, {sep_bias.params:,} = "
+                f"which rounds to {sep.params / PRINTED_K:.1f}K; the printed {line.params} needs the 1x1's biases, "
+                f"{sep_bias.params:,} = "
                 f"{sep_bias.params / PRINTED_K:.2f}K, or K = 1000) and {sep.macs / PRINTED_M:.2f}M MACs, the printed "
                 f"{line.ops} -- BN-Inception's first layer is such a convolution [BN, Fig. 5], and so was Inception "
                 f"V1's [Xception, §2] (first_conv='separable').")
@@ -340,7 +301,7 @@ def _disagreement_note(line: Table1Line, cost: Cost, biases: int, p_value: float
             f"counts ({implied}), so the params cell is what is off.")
 
 
-def format_table1_comparison(comparison: Sequence[Table1Comparison] | None = None) -> str:
+def format_table1_comparison(comparison: Sequence[Table1Check] | None = None) -> str:
     """:func:`table1_comparison` as a fixed-width text table (the static twin of the chapter's table)."""
     comparison = table1_comparison() if comparison is None else comparison
     lines = [f"{'line':<20} {'printed':>8} {'weights':>10} {'/1024':>8} {'printed':>8} {'MACs (M)':>9}  match"]

@@ -6,7 +6,7 @@ the branches as columns of boxes ("1x1 conv, 64", "3x3 max-pool") joined at the 
 branch's output channels and the output grid; :func:`draw_network` draws a network's stages in order with their
 output shapes. :func:`describe_module` and :func:`describe_network` give the matching alternative text.
 
-Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.nn.layers.to_spec` (imported
+Pure matplotlib: a torch module is first turned into its spec by :func:`inception_lab.nn.branches.to_spec` (imported
 only when a module, not a spec, is passed). Colours are the Okabe-Ito colour-blind-safe palette
 (:mod:`inception_lab.palette`).
 """
@@ -36,7 +36,7 @@ def _as_parallel(module: Any) -> tuple[Parallel, bool]:
     if isinstance(module, (tuple, list)):
         chain = tuple(module)
     else:
-        from inception_lab.nn.layers import to_spec  # torch is needed only for a torch module
+        from inception_lab.nn.branches import to_spec  # torch is needed only for a torch module
 
         chain = to_spec(module)
     if len(chain) == 1 and isinstance(chain[0], Parallel):
@@ -69,7 +69,7 @@ def draw_module(module: Any, input_shape: Sequence[int], title: str | None = Non
     """A block diagram of a multi-branch module on an input of ``input_shape`` = (channels, height, width).
 
     Args:
-        module: a :class:`~inception_lab.nn.layers.MultiBranch` torch module or a
+        module: a :class:`~inception_lab.nn.branches.MultiBranch` torch module or a
             :class:`~inception_lab.shapes.Parallel`; any other module (or a chain of :mod:`~inception_lab.shapes`
             nodes) is drawn as one column.
         input_shape: (C, H, W) of the module's input.

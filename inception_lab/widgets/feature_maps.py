@@ -3,7 +3,7 @@
 :class:`FeatureMapExplorer` is thin ipywidgets wiring: the maps come from
 :func:`~inception_lab.experiments.features.capture_layer_maps`, the figure (also the chapter's static twin) and the
 read-out from :mod:`inception_lab.viz.feature_maps`. Branch labels come from each module's branch contract
-(:attr:`~inception_lab.nn.layers.MultiBranch.branch_labels`), so the explorer names GoogLeNet's, BN-Inception's
+(:attr:`~inception_lab.nn.branches.MultiBranch.branch_labels`), so the explorer names GoogLeNet's, BN-Inception's
 and Inception-v3's branches correctly.
 """
 
