@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from inception_lab.checks import check_non_negative_int, check_positive_int
+from inception_lab.checks import check_choice, check_non_negative_int, check_number, check_positive_int
 from inception_lab.runtime import effective_seed
 
 #: The classes of :func:`make_shapes_dataset`, in label order. Each is a pattern, never a size:
@@ -190,8 +190,7 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
     if not MIN_IMAGE_SIZE <= image_size <= MAX_IMAGE_SIZE:
         raise ValueError(f"image_size must be between {MIN_IMAGE_SIZE} and {MAX_IMAGE_SIZE} pixels, got {image_size}.")
     check_non_negative_int("seed", seed)
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    check_choice("split", split, ("train", "test"))
     check_positive_int("num_classes", num_classes)
     if not 2 <= num_classes <= len(CLASS_NAMES):
         raise ValueError(f"num_classes must be between 2 and {len(CLASS_NAMES)}, got {num_classes}.")
@@ -200,8 +199,7 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
         raise ValueError(f"scale_range must satisfy 0 < smallest <= largest <= 0.5 (a fraction of image_size), "
                          f"got {scale_range}.")
     check_non_negative_int("clutter", clutter)
-    if not 0 <= noise <= 1:
-        raise ValueError(f"noise must be a standard deviation between 0 and 1, got {noise}.")
+    check_number("noise (a standard deviation)", noise, minimum=0, maximum=1)
 
     gen = _seeded_generator(seed, split)
     s = float(image_size)
@@ -382,3 +380,53 @@ def cifar10(root: str | os.PathLike[str], train: bool = True, download: bool = T
                                f"machine with internet (e.g. Colab), or place cifar-10-batches-py under "
                                f"{root}.") from error
         raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Folders of images, and synthetic batches, for the command line (python -m inception_lab.train)
+# ---------------------------------------------------------------------------------------------------------
+#: ImageNet's channel statistics (pixels in [0, 1]), the usual normalisation for photographs in folders.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def imagefolder(root: str | os.PathLike[str], image_size: int, augment: bool = False) -> Dataset:
+    """Images in one sub-folder per class (``root/<class>/<image>``), through ``torchvision.datasets.ImageFolder``.
+
+    Each image is resized to ``image_size`` x ``image_size``; with ``augment``, flipped left-right at random (from
+    torch's global generator, whose state a checkpoint keeps). Pixels are normalised with ImageNet's statistics.
+
+    Raises:
+        FileNotFoundError: ``root`` is not a folder, or holds no class folder with images (the message says which).
+        ImportError: torchvision is not installed.
+    """
+    check_positive_int("image_size", image_size)
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"data folder {root!r} does not exist; --data imagefolder:PATH needs PATH/<class>/"
+                                f"<image> files (one sub-folder per class).")
+    torchvision = _import_torchvision()
+    transforms = torchvision.transforms
+    steps: list[Callable[[Any], Any]] = [transforms.Resize((image_size, image_size))]
+    if augment:
+        steps.append(transforms.RandomHorizontalFlip())
+    steps += [transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    try:
+        return torchvision.datasets.ImageFolder(root, transform=transforms.Compose(steps))
+    except FileNotFoundError as error:  # "Couldn't find any class folder" / "Found no valid file"
+        raise FileNotFoundError(f"no images found under {root!r} ({error}); expected one sub-folder per class, "
+                                f"each holding .png/.jpg files.") from error
+
+
+def synthetic_images(n: int, image_size: int, num_classes: int = 1000, seed: int = 0) -> TensorDataset:
+    """``n`` seeded random images with random labels: a stand-in for ImageNet when only throughput matters.
+
+    Standard-normal pixels, (n, 3, S, S) float32; labels uniform in ``range(num_classes)``. Nothing here can be
+    learned; it measures how fast a network trains, not how well.
+    """
+    check_positive_int("n", n)
+    check_positive_int("image_size", image_size)
+    check_positive_int("num_classes", num_classes)
+    gen = torch.Generator().manual_seed(effective_seed(seed))
+    images = torch.randn((n, 3, image_size, image_size), generator=gen)
+    return TensorDataset(images, torch.randint(0, num_classes, (n,), generator=gen))

@@ -44,6 +44,9 @@ def save_atomic(payload: Mapping[str, Any], path: str | os.PathLike[str]) -> Non
             torch.save(dict(payload), f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 -> the permissions of a file written normally
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
