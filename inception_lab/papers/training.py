@@ -99,7 +99,7 @@ GOOGLENET: dict[str, Setting] = {
     "batch_size": chosen(32, "unstated; [BN, §4.2] trained its GoogLeNet-like 'Inception' with 'the mini-batch "
                              "size of 32'"),
     "replicas": chosen(None, "unstated: 'DistBelief ... modest amount of model and data-parallelism' (§6)"),
-    "epochs": chosen(None, "unstated"),
+    "epochs": chosen(None, "unstated: §6 reports no number of epochs"),
 }
 
 #: [BN, §4.2.2] "BN-Baseline: Same as Inception with Batch Normalization before each nonlinearity."
