@@ -113,3 +113,16 @@ def test_unknown_preset_or_recipe(argv, message, tmp_path, capsys):
         cli.main([*argv, "--out", str(tmp_path / "out")])
     assert stop.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_gpu_train_check_dry_run_on_cpu(tmp_path):
+    """The device script's whole path (torchrun, DDP with 1 process, both networks, results files) on the CPU."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_train_check.py"), "--dry-run",
+                             "--results", str(tmp_path)], env=env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = __import__("json").loads((tmp_path / "gpu_train_check_dry_run.json").read_text())
+    assert record["dry_run"] and [r["network"] for r in record["runs"]] == ["ours", "torchvision"]
+    ours, theirs = record["runs"]
+    assert ours["parameters"] == theirs["parameters"] == 27_161_264  # torchvision's count (its weights' metadata)
+    assert all(r["images_per_s"] > 0 and r["steps"] == 2 and r["peak_memory_gib"] is None for r in record["runs"])
+    assert (tmp_path / "gpu_train_check_dry_run.md").read_text().count("| ours |") == 1

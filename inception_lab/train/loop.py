@@ -77,6 +77,8 @@ class History:
         total_grad_norm: per step, the global gradient norm before clipping (recipes that clip; else empty).
         val_loss_averaged, val_acc_averaged: per epoch, the same as ``val_loss``/``val_acc`` for the averaged
             weights (recipes with parameter averaging; else empty).
+        epoch_time_s: per epoch, wall seconds of its training steps (evaluation and checkpoints left out; not
+            compared by ``==``, since it changes from run to run).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -91,6 +93,7 @@ class History:
     total_grad_norm: list[float] = field(default_factory=list)
     val_loss_averaged: list[float] = field(default_factory=list)
     val_acc_averaged: list[float] = field(default_factory=list)
+    epoch_time_s: list[float] = field(default_factory=list, compare=False)
 
 
 @dataclass
@@ -241,7 +244,8 @@ class _Run:
         # float16 gradients can underflow; the scaler multiplies the loss up and the gradients back down.
         self.scaler = torch.amp.GradScaler(device.type) if amp_dtype is torch.float16 else None
         self.net: nn.Module = model
-        if self.procs.distributed:  # averages the gradients of all processes during backward
+        if torch.distributed.is_available() and torch.distributed.is_initialized():  # torchrun, 1 process or more
+            # DistributedDataParallel averages the gradients of all processes during backward
             self.net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         self.groups, self.main_loss_grad_norms = groups, main_loss_grad_norms
         self.history = History(grad_norms={prefix: [] for prefix in groups},
@@ -543,6 +547,7 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float | 
                 raise ckpt.CheckpointError("resuming mid-epoch needs a loader whose sampler can start part-way "
                                            "(inception_lab.train.distributed.EpochSampler).")
             sampler.set_start(pos.step_in_epoch * train_loader.batch_size)
+        epoch_start = time.perf_counter()
         batches = iter(train_loader)
         if pending_rng is not None:  # mid-epoch: the interrupted run had drawn the iterator's seed already
             _restore_rng(pending_rng, train_loader)
@@ -555,6 +560,9 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float | 
                 save()
             if pos.global_step >= total:
                 break
+        if run.device.type == "cuda":
+            torch.cuda.synchronize(run.device)
+        run.history.epoch_time_s.append(time.perf_counter() - epoch_start)
         run.end_epoch(val_loader)
         if run.history.val_acc:
             bar.set_postfix(epoch=pos.epoch, val_acc=f"{run.history.val_acc[-1]:.3f}")
