@@ -161,6 +161,9 @@ RETHINKING: dict[str, Setting] = {
     "epochs": paper(RETHINKING_SECTION_8["epochs"], "§8: 'for 100 epochs'"),
 }
 
+#: Images in ILSVRC-2012's training set (the "ImageNet" of all three papers): what one epoch is.
+IMAGENET_TRAIN_IMAGES = 1_281_167
+
 #: Every paper recipe by name, in the order of the papers.
 PAPER_RECIPES: dict[str, dict[str, Setting]] = {
     "googlenet": GOOGLENET,
