@@ -34,7 +34,7 @@ from inception_lab.models import PRESETS, build_model
 from inception_lab.runtime import describe_device, machine_receipt, pick_device
 from inception_lab.train import distributed
 from inception_lab.train.loop import FitResult, fit
-from inception_lab.train.recipes import RECIPES, get_recipe
+from inception_lab.train.recipes import RECIPES, TrainingRecipe, get_recipe
 
 #: What ``--data`` accepts: the synthetic shapes, CIFAR-10 (downloaded), a folder of class folders, random images.
 DATA_KINDS = ("shapes", "cifar10", "imagefolder:PATH", "synthetic")
@@ -55,6 +55,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help=f"network to train, one of {sorted(PRESETS)}")
     p.add_argument("--recipe", default="lab_adam", choices=sorted(RECIPES), metavar="RECIPE",
                    help=f"training recipe, one of {sorted(RECIPES)}")
+    p.add_argument("--lr", type=float, default=None,
+                   help="initial learning rate instead of the recipe's (e.g. scaled for a larger global batch)")
     p.add_argument("--data", default="shapes", help=f"one of {DATA_KINDS}")
     p.add_argument("--out", required=True, type=pathlib.Path, help="folder for checkpoint, metrics and receipt")
     p.add_argument("--epochs", type=int, default=3)
@@ -118,9 +120,15 @@ def make_datasets(args: argparse.Namespace, image_size: int) -> tuple[Dataset, D
     raise ValueError(f"--data must be one of {DATA_KINDS}, got {kind!r}.")
 
 
+def training_recipe(args: argparse.Namespace) -> TrainingRecipe:
+    """The ``--recipe``, with ``--lr`` in place of its initial rate when given."""
+    recipe = get_recipe(args.recipe)
+    return recipe if args.lr is None else recipe.replace(lr=args.lr)
+
+
 def build(args: argparse.Namespace, num_classes: int) -> nn.Module:
     """The preset with the recipe's model options (dropout, when the builder takes it) and ``--option`` ones."""
-    recipe = get_recipe(args.recipe)
+    recipe = training_recipe(args)
     accepted = inspect.signature(PRESETS[args.preset]).parameters
     options = {k: v for k, v in recipe.model_options().items() if k in accepted}
     options.update(parse_options(args.option))
@@ -136,6 +144,8 @@ def check_args(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}.")
+    if args.lr is not None and not args.lr > 0:
+        raise ValueError(f"--lr must be > 0, got {args.lr}.")
     if args.workers < 0 or args.n_train < 1 or args.n_test < 0:
         raise ValueError("--workers and --n-test must be >= 0, --n-train >= 1.")
     if not (args.data in ("shapes", "cifar10", "synthetic") or args.data.startswith("imagefolder:")):
@@ -182,10 +192,10 @@ def train(args: argparse.Namespace, model: nn.Module | None = None) -> FitResult
         run_info = dict(preset=args.preset, options=parse_options(args.option), data=args.data,
                         image_size=image_size, n_train=len(train_set))
         if procs.is_main:
-            print(f"{args.preset} | recipe {args.recipe} | {args.data}: {len(train_set):,} training images, "
-                  f"{num_classes} classes | {procs.world_size} process(es) x batch {args.batch_size} = "
+            print(f"{args.preset} | recipe {training_recipe(args).name} | {args.data}: {len(train_set):,} training "
+                  f"images, {num_classes} classes | {procs.world_size} process(es) x batch {args.batch_size} = "
                   f"{procs.world_size * args.batch_size} per step | {describe_device(device)}", flush=True)
-        result = fit(model, train_loader, epochs=args.epochs, recipe=args.recipe, val_loader=val_loader,
+        result = fit(model, train_loader, epochs=args.epochs, recipe=training_recipe(args), val_loader=val_loader,
                      device=device, amp=amp, seed=args.seed, progress=not args.no_progress, max_steps=args.max_steps,
                      out_dir=args.out, checkpoint_every=args.checkpoint_every, resume=args.resume,
                      run_info=run_info, channels_last=channels_last)
@@ -201,7 +211,7 @@ def write_receipt(args: argparse.Namespace, result: FitResult, run_info: dict[st
     """``OUT/receipt.json``: the command, the run, the receipt, the final metrics and the machine."""
     record = dict(command=sys.argv, arguments={k: str(v) if isinstance(v, pathlib.Path) else v
                                                for k, v in vars(args).items()},
-                  run=run_info, recipe=get_recipe(args.recipe).to_dict(), receipt=dataclasses.asdict(result.receipt),
+                  run=run_info, recipe=training_recipe(args).to_dict(), receipt=dataclasses.asdict(result.receipt),
                   library_version=inception_lab.__version__, machine=machine_receipt())
     (args.out / "receipt.json").write_text(json.dumps(record, indent=1, default=str) + "\n")
 
