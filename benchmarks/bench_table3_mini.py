@@ -142,8 +142,11 @@ def compare(before: list[float], after: list[float], resamples: int) -> dict:
     means = rng.choice(diffs, size=(resamples, len(diffs)), replace=True).mean(1)
     low, high = np.quantile(means, [(1 - RULE["interval"]) / 2, (1 + RULE["interval"]) / 2])
     better, worse = int((diffs > 0).sum()), int((diffs < 0).sum())
-    n, need = len(diffs), RULE["held_if_at_least"] * len(diffs) / RULE["seeds"]
-    verdict = "held" if better >= need else "reversed" if worse >= need else "not shown"
+    n, need = len(diffs), RULE["held_if_at_least"]
+    if n != RULE["seeds"]:
+        verdict = f"no verdict: the rule is fixed for {RULE['seeds']} seeds, this run has {n}"
+    else:
+        verdict = "held" if better >= need else "reversed" if worse >= need else "not shown"
     return dict(mean_difference=float(diffs.mean()), interval=[float(low), float(high)], better=better,
                 worse=worse, seeds=n, p_one_sided=sign_test_one_sided(better, n), verdict=verdict)
 
