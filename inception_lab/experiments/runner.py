@@ -2,9 +2,8 @@
 
 * the presets and their budget (equal MACs) are in :mod:`inception_lab.experiments.budget`.
 * :class:`Recipe` -- the data and training settings every preset shares; ``dataset="cifar10"`` is the switch
-  that moves the same cells from the synthetic shapes to CIFAR-10 on a GPU. Its optimizer and rate are a constant-
-  rate :class:`~inception_lab.train.recipes.TrainingRecipe` (:meth:`Recipe.training_recipe`); ``run_lab(...,
-  training="rethinking")`` trains with a paper's recipe instead (chapter 8's Table 3 rows).
+  that moves the same cells from the synthetic shapes to CIFAR-10 on a GPU. Its optimizer and rate are a constant
+  :class:`~inception_lab.train.recipes.TrainingRecipe`; ``run_lab(..., training="rethinking")`` uses a paper's.
 * :func:`run_lab` -- trains a list of presets over a list of seeds with :func:`inception_lab.train.fit` and
   returns :class:`LabResults`: one :class:`LabRun` per (preset, seed) with its receipt (seed, device, steps, wall
   and CPU time, library and torch versions), a summary table, a rule for "within the spread between seeds", and
@@ -94,11 +93,7 @@ class Recipe:
                 check_positive_int(name, getattr(self, name))
 
     def training_recipe(self) -> TrainingRecipe:
-        """The lab's optimizer and constant rate as a training recipe (the one machinery of :func:`train.fit`).
-
-        Not to be confused with this class: a *training recipe* says how to optimise (optimizer, schedule,
-        regularizers); the lab's :class:`Recipe` adds the data, the batch size and the epochs.
-        """
+        """The lab's optimizer and constant rate as a training recipe (how to optimise; this class adds the data)."""
         return TrainingRecipe.constant(self.optimizer, self.lr)
 
     @classmethod
