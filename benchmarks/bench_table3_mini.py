@@ -29,7 +29,9 @@ Bonferroni level 0.05 / 4 for the four steps: the chance of one or more false fi
 4 x 0.011 = 4.3 %); "reversed" when at least 9 of 10 get worse; otherwise "not shown". The size of each step is the
 mean paired difference with a 95 % bootstrap interval (10,000 resamples; with 10 seeds such intervals are a little
 too narrow). Writes ``benchmarks/results/table3_mini.json`` (or ``--out``) and a ``.md`` beside it. The defaults
-take about an hour of CPU time on one thread (measured: see the results file's ``cpu_time_s``).
+take about 1.5 hours of CPU time on one thread: 50 runs of 625 steps, estimated from the pilot
+(``table3_mini_pilot.json``: 0.15-0.2 CPU s per step on a shared 2-core machine, evaluation included); the results
+file records the measured ``cpu_time_s``.
 """
 
 from __future__ import annotations

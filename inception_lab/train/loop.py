@@ -64,8 +64,6 @@ def _resolve_recipe(recipe: TrainingRecipe | str | None, lr: float | None, optim
     if lr is None:
         raise ValueError("fit needs lr= (a constant rate) or recipe= (e.g. 'rethinking'; see "
                          "inception_lab.train.RECIPES).")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        raise ValueError(f"lr must be a positive number, got {lr!r}.")
     check_number("lr", lr, minimum=0, strict_minimum=True)
     factory = optimizer if callable(optimizer) else None
     name = "sgd" if optimizer is None or factory is not None else optimizer
