@@ -7,12 +7,13 @@ Usage (one command, on a machine with a CUDA GPU; a few minutes):
 For each network the script launches ``torchrun --standalone --nproc_per_node=1`` on itself; the worker runs the
 command line's training (:func:`inception_lab.train.cli.train`, so the same loop, DistributedDataParallel, the
 ``rethinking`` recipe with RMSProp-TF, clipping and the EMA, mixed precision and ``channels_last`` on CUDA) on
-synthetic 299x299 images (:func:`inception_lab.data.synthetic_images`: nothing to learn, only speed). torchvision's
-``inception_v3(weights=None)`` returns ``InceptionOutputs`` in train mode; :class:`TorchvisionAux` turns that into our
-``AuxOutputs`` so the loss and everything else are identical. Recorded per network: images per second over the
-epochs after the first (warm-up: cuDNN autotuning, allocator), peak GPU memory (``torch.cuda.max_memory_allocated``),
-the parameter count, and the machine. Writes ``benchmarks/results/gpu_train_check.json`` and ``.md``
-(``--dry-run``: ``gpu_train_check_dry_run.json`` under ``--results``).
+synthetic 299x299 images (:func:`inception_lab.train.datasets.synthetic_images`: nothing to learn, only speed).
+torchvision's ``inception_v3(weights=None)`` returns ``InceptionOutputs`` in train mode; :class:`TorchvisionAux`
+turns that into our ``AuxOutputs`` so the loss and everything else are identical. Recorded per network: images per
+second over the epochs after the first (warm-up: cuDNN autotuning, allocator), peak GPU memory
+(``torch.cuda.max_memory_allocated``), the parameter count, and the machine. Writes
+``benchmarks/results/gpu_train_check.json`` and ``.md`` (``--dry-run``: ``gpu_train_check_dry_run.json`` under
+``--results``).
 """
 
 from __future__ import annotations

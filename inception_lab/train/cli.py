@@ -32,9 +32,10 @@ import inception_lab
 from inception_lab import data
 from inception_lab.models import PRESETS, build_model
 from inception_lab.runtime import describe_device, machine_receipt, pick_device
-from inception_lab.train import distributed
-from inception_lab.train.loop import FitResult, fit
+from inception_lab.train import datasets, distributed
+from inception_lab.train.loop import fit
 from inception_lab.train.recipes import RECIPES, TrainingRecipe, get_recipe
+from inception_lab.train.records import FitResult
 
 #: What ``--data`` accepts: the synthetic shapes, CIFAR-10 (downloaded), a folder of class folders, random images.
 DATA_KINDS = ("shapes", "cifar10", "imagefolder:PATH", "synthetic")
@@ -108,14 +109,14 @@ def make_datasets(args: argparse.Namespace, image_size: int) -> tuple[Dataset, D
         return train_set, data.cifar10(args.cifar_root, train=False), 10
     if kind == "synthetic":
         classes = args.num_classes or 1000
-        return data.synthetic_images(args.n_train, image_size, classes), None, classes
+        return datasets.synthetic_images(args.n_train, image_size, classes), None, classes
     if kind.startswith("imagefolder:"):
         root = pathlib.Path(kind.removeprefix("imagefolder:"))
         if (root / "train").is_dir():
-            train_set = data.imagefolder(root / "train", image_size, args.augment)
-            val = data.imagefolder(root / "val", image_size) if (root / "val").is_dir() else None
+            train_set = datasets.imagefolder(root / "train", image_size, args.augment)
+            val = datasets.imagefolder(root / "val", image_size) if (root / "val").is_dir() else None
         else:
-            train_set, val = data.imagefolder(root, image_size, args.augment), None
+            train_set, val = datasets.imagefolder(root, image_size, args.augment), None
         return train_set, val, len(train_set.classes)
     raise ValueError(f"--data must be one of {DATA_KINDS}, got {kind!r}.")
 

@@ -20,7 +20,7 @@ import os
 import pathlib
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -38,12 +38,9 @@ from inception_lab.runtime import (
 )
 from inception_lab.train import checkpoint as ckpt
 from inception_lab.train import distributed
-from inception_lab.train.evaluation import evaluate, predict
 from inception_lab.train.recipes import TrainingRecipe, get_recipe
-from inception_lab.train.records import METRICS_NAME, FitResult, History, Receipt, tensorboard_writer, write_metrics_csv
+from inception_lab.train.records import METRICS_NAME, FitResult, Receipt, tensorboard_writer, write_metrics_csv
 from inception_lab.train.run import OptimizerFactory, TrainingRun, run_signature
-
-__all__ = ["METRICS_NAME", "FitResult", "History", "Receipt", "evaluate", "fit", "predict", "write_metrics_csv"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -159,19 +156,7 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float | 
         :class:`~inception_lab.train.checkpoint.CheckpointError` for a checkpoint that cannot be resumed.
     """
     recipe, factory = _resolve_recipe(recipe, lr, optimizer, weight_decay, aux_weight, label_smoothing)
-    check_positive_int("epochs", epochs)
-    if max_steps is not None:
-        check_positive_int("max_steps", max_steps)
-    check_non_negative_int("seed", seed)
-    check_bool("main_loss_grad_norms", main_loss_grad_norms)
-    check_bool("resume", resume)
-    if len(train_loader) == 0:
-        raise ValueError("train_loader yields no batches (empty dataset, or drop_last with a small dataset).")
-    out_dir = None if out_dir is None else pathlib.Path(out_dir)
-    if (checkpoint_every is not None or resume) and out_dir is None:
-        raise ValueError("checkpoint_every and resume need out_dir (the folder of checkpoint.pt).")
-    if checkpoint_every is not None:
-        check_positive_int("checkpoint_every", checkpoint_every)
+    _check_arguments(train_loader, epochs, max_steps, seed, main_loss_grad_norms, resume, out_dir, checkpoint_every)
     device = resolve_device(device)
     amp_dtype = autocast_dtype(amp, device)
     groups = _grad_norm_groups(model, grad_norm_layers or [])
@@ -189,25 +174,11 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float | 
     steps_per_epoch = len(train_loader)
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
     run = TrainingRun(model, recipe, factory, device=device, amp_dtype=amp_dtype, steps_per_epoch=steps_per_epoch,
-               total_steps=total, groups=groups, main_loss_grad_norms=main_loss_grad_norms,
-               channels_last=channels_last)
-    signature = run_signature(model, recipe, seed, train_loader, run_info)
-    checkpoint_path = None if out_dir is None else out_dir / ckpt.CHECKPOINT_NAME
-    pending_rng, elapsed = None, 0.0
-    if resume:
-        saved = ckpt.load(checkpoint_path)
-        ckpt.check_same_run(saved["run"], signature, checkpoint_path)
-        pending_rng, elapsed = run.load_state(saved), saved["wall_time_s"]
-    writer = tensorboard_writer(out_dir, procs.is_main)
-    start = time.perf_counter() - elapsed
-
-    def save() -> None:
-        if checkpoint_path is not None:
-            payload = run.state(signature, train_loader, time.perf_counter() - start)
-            if payload is not None:
-                ckpt.save_atomic(payload, checkpoint_path)
-            distributed.barrier()
-
+                      total_steps=total, groups=groups, main_loss_grad_norms=main_loss_grad_norms,
+                      channels_last=channels_last)
+    files = _RunFiles(None if out_dir is None else pathlib.Path(out_dir), run,
+                      run_signature(model, recipe, seed, train_loader, run_info), train_loader, checkpoint_every)
+    pending_rng = files.resume() if resume else None
     pos = run.position
     bar = tqdm(total=total, initial=pos.global_step, desc="training", unit="step",
                disable=not progress or not procs.is_main, file=sys.stderr)
@@ -215,45 +186,107 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int, lr: float | 
         _restore_rng(pending_rng, train_loader)  # at an epoch boundary: before the epoch draws anything
         pending_rng = None
     while pos.epoch < epochs and pos.global_step < total:
-        run.model.train()
-        sampler = train_loader.sampler
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(pos.epoch)  # DistributedSampler/EpochSampler: a new order every epoch
-        if pos.step_in_epoch:
-            if not hasattr(sampler, "set_start"):
-                raise ckpt.CheckpointError("resuming mid-epoch needs a loader whose sampler can start part-way "
-                                           "(inception_lab.train.distributed.EpochSampler).")
-            sampler.set_start(pos.step_in_epoch * train_loader.batch_size)
         epoch_start = time.perf_counter()
-        batches = iter(train_loader)
-        if pending_rng is not None:  # mid-epoch: the interrupted run had drawn the iterator's seed already
-            _restore_rng(pending_rng, train_loader)
-            pending_rng = None
-        for images, targets in batches:
+        for images, targets in _start_epoch(run, train_loader, pending_rng):
             run.step(images, targets)
             bar.update(1)
             bar.set_postfix(epoch=pos.epoch + 1, loss=f"{run.history.step_loss[-1]:.3f}", refresh=False)
-            if checkpoint_every is not None and pos.global_step % checkpoint_every == 0:
-                save()
+            files.after_step()
             if pos.global_step >= total:
                 break
+        pending_rng = None
         if run.device.type == "cuda":
             torch.cuda.synchronize(run.device)
         run.history.epoch_time_s.append(time.perf_counter() - epoch_start)
         run.end_epoch(val_loader)
         if run.history.val_acc:
             bar.set_postfix(epoch=pos.epoch, val_acc=f"{run.history.val_acc[-1]:.3f}")
-        save()
-        if out_dir is not None and procs.is_main:
-            write_metrics_csv(run.history, out_dir / METRICS_NAME)
-            if writer is not None:
-                for key in ("train_loss", "train_acc", "val_loss", "val_acc", "val_acc_averaged"):
-                    if getattr(run.history, key):
-                        writer.add_scalar(key, getattr(run.history, key)[-1], pos.epoch)
+        files.after_epoch()
     bar.close()
-    if writer is not None:
-        writer.close()
-    return FitResult(run.history, _receipt(run, seed, time.perf_counter() - start))
+    files.close()
+    return FitResult(run.history, _receipt(run, seed, files.elapsed()))
+
+
+def _check_arguments(train_loader: DataLoader, epochs: int, max_steps: int | None, seed: int,
+                     main_loss_grad_norms: bool, resume: bool, out_dir: object, checkpoint_every: int | None) -> None:
+    """The checks of :func:`fit` that need no device or model (each message says what is allowed)."""
+    check_positive_int("epochs", epochs)
+    if max_steps is not None:
+        check_positive_int("max_steps", max_steps)
+    check_non_negative_int("seed", seed)
+    check_bool("main_loss_grad_norms", main_loss_grad_norms)
+    check_bool("resume", resume)
+    if len(train_loader) == 0:
+        raise ValueError("train_loader yields no batches (empty dataset, or drop_last with a small dataset).")
+    if (checkpoint_every is not None or resume) and out_dir is None:
+        raise ValueError("checkpoint_every and resume need out_dir (the folder of checkpoint.pt).")
+    if checkpoint_every is not None:
+        check_positive_int("checkpoint_every", checkpoint_every)
+
+
+def _start_epoch(run: TrainingRun, loader: DataLoader, pending_rng: tuple[Any, Any] | None) -> Iterator[Any]:
+    """The batches of the run's current epoch, from its current step (a resumed run starts part-way)."""
+    run.model.train()
+    pos, sampler = run.position, loader.sampler
+    if hasattr(sampler, "set_epoch"):
+        sampler.set_epoch(pos.epoch)  # DistributedSampler/EpochSampler: a new order every epoch
+    if pos.step_in_epoch:
+        if not hasattr(sampler, "set_start"):
+            raise ckpt.CheckpointError("resuming mid-epoch needs a loader whose sampler can start part-way "
+                                       "(inception_lab.train.distributed.EpochSampler).")
+        sampler.set_start(pos.step_in_epoch * loader.batch_size)
+    batches = iter(loader)
+    if pending_rng is not None:  # mid-epoch: the interrupted run had drawn the iterator's seed already
+        _restore_rng(pending_rng, loader)
+    return batches
+
+
+class _RunFiles:
+    """What a run with ``out_dir`` writes: checkpoints (every N steps and at each epoch's end), metrics, logs."""
+
+    def __init__(self, out_dir: pathlib.Path | None, run: TrainingRun, signature: dict[str, Any],
+                 loader: DataLoader, checkpoint_every: int | None) -> None:
+        self.out_dir, self.run, self.signature, self.loader = out_dir, run, signature, loader
+        self.every = checkpoint_every
+        self.path = None if out_dir is None else out_dir / ckpt.CHECKPOINT_NAME
+        self.writer = tensorboard_writer(out_dir, run.procs.is_main)
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Wall seconds of training, including the time before an interruption."""
+        return time.perf_counter() - self.start
+
+    def resume(self) -> tuple[Any, Any]:
+        """Load the checkpoint (refused if it belongs to another run); returns the random states to restore."""
+        saved = ckpt.load(self.path)
+        ckpt.check_same_run(saved["run"], self.signature, self.path)
+        self.start -= saved["wall_time_s"]
+        return self.run.load_state(saved)
+
+    def save(self) -> None:
+        if self.path is not None:
+            payload = self.run.state(self.signature, self.loader, self.elapsed())
+            if payload is not None:
+                ckpt.save_atomic(payload, self.path)
+            distributed.barrier()
+
+    def after_step(self) -> None:
+        if self.every is not None and self.run.position.global_step % self.every == 0:
+            self.save()
+
+    def after_epoch(self) -> None:
+        self.save()
+        history = self.run.history
+        if self.out_dir is not None and self.run.procs.is_main:
+            write_metrics_csv(history, self.out_dir / METRICS_NAME)
+            if self.writer is not None:
+                for key in ("train_loss", "train_acc", "val_loss", "val_acc", "val_acc_averaged"):
+                    if getattr(history, key):
+                        self.writer.add_scalar(key, getattr(history, key)[-1], self.run.position.epoch)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 def _restore_rng(saved: tuple[Any, Any], loader: DataLoader) -> None:
