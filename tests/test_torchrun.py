@@ -126,3 +126,35 @@ def test_gpu_train_check_dry_run_on_cpu(tmp_path):
     assert ours["parameters"] == theirs["parameters"] == 27_161_264  # torchvision's count (its weights' metadata)
     assert all(r["images_per_s"] > 0 and r["steps"] == 2 and r["peak_memory_gib"] is None for r in record["runs"])
     assert (tmp_path / "gpu_train_check_dry_run.md").read_text().count("| ours |") == 1
+
+
+def test_cifar10_path_of_the_entry_point_on_fake_files_and_offline(tmp_path, monkeypatch, capsys):
+    """--data cifar10 (the Colab path): trains on CIFAR-10 files the test writes; offline, a clear message."""
+    cifar = pytest.importorskip("torchvision.datasets.cifar")
+    import pickle
+
+    import numpy as np
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {"data": rng.integers(0, 256, size=(4, 3072), dtype=np.uint8), "labels": [i % 10 for i in range(4)]}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}))
+    monkeypatch.setattr(cifar, "check_integrity", lambda *args, **kwargs: True)  # fake files, other MD5s
+    out = tmp_path / "run"
+    base = ["--preset", "mini_googlenet", "--data", "cifar10", "--cifar-root", str(tmp_path), "--batch-size", "8",
+            "--epochs", "1", "--no-progress", "--augment", "--out", str(out)]
+    assert cli.main(base) == 0
+    receipt = __import__("json").loads((out / "receipt.json").read_text())["receipt"]
+    assert receipt["examples"] == 20 and receipt["steps"] == 3 and "val_acc" in receipt["metrics"]
+
+    def offline(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(cifar, "download_and_extract_archive", offline)
+    capsys.readouterr()
+    assert cli.main([*base[:5], str(tmp_path / "empty"), *base[6:-1], str(tmp_path / "offline")]) == 2
+    assert "No internet" in capsys.readouterr().err
+    assert not (tmp_path / "offline" / ckpt.CHECKPOINT_NAME).exists()

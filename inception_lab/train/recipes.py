@@ -8,9 +8,9 @@ rows are variants of one another). :func:`inception_lab.train.fit` and ``python 
 take one.
 
 Naming: chapter 7's :class:`inception_lab.experiments.runner.Recipe` is the *lab's* settings (which data, how many
-images, the batch size and epochs, plus the lab's optimizer and rate); its :meth:`~inception_lab.experiments.runner.
-Recipe.training_recipe` turns its optimizer and rate into a :class:`TrainingRecipe`, so the lab trains through the
-same machinery. A "training recipe" is how to optimise; the lab's "recipe" is that plus the data.
+images, the batch size and epochs, plus the lab's optimizer and rate); its ``training_recipe()`` turns its
+optimizer and rate into a :class:`TrainingRecipe`, so the lab trains through the same machinery. A "training
+recipe" is how to optimise; the lab's "recipe" is that plus the data.
 """
 
 from __future__ import annotations
@@ -119,8 +119,7 @@ class TrainingRecipe:
         """
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)} - {"sources"})
         if unknown:
-            raise ValueError(f"unknown recipe setting(s) {unknown}; the settings are {list(SETTINGS)} and "
-                             "warmup_epochs.")
+            raise ValueError(f"unknown recipe setting(s) {unknown}; the settings are {list(SETTINGS)}.")
         sources = {**self.sources, **{key: f"changed from {self.name}" for key in changes}}
         return dataclasses.replace(self, name=name or f"{self.name}+{'+'.join(sorted(changes))}",
                                    sources=sources, **changes)

@@ -1,7 +1,8 @@
 """One training run's state and its step: the optimizer, schedule, averaged weights, position and history.
 
-:func:`inception_lab.train.fit` builds a :class:`TrainingRun` and drives it; a checkpoint is its :meth:`~TrainingRun.
-state`. One step: forward, loss, backward, (clip), optimizer step, schedule step, (average) [Rethinking, §8].
+:func:`inception_lab.train.fit` builds a :class:`TrainingRun` and drives it; a checkpoint is its
+:meth:`TrainingRun.state`. One step: forward, loss, backward, (clip), optimizer step, schedule step, (average)
+[Rethinking, §8].
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ class TrainingRun:
         self.net: nn.Module = model
         if torch.distributed.is_available() and torch.distributed.is_initialized():  # torchrun, 1 process or more
             # DistributedDataParallel averages the gradients of all processes during backward
-            self.net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+            ids = None
+            if device.type == "cuda":  # this process's GPU (torchrun's LOCAL_RANK, set by distributed.init)
+                ids = [device.index if device.index is not None else torch.cuda.current_device()]
+            self.net = DistributedDataParallel(model, device_ids=ids)
         self.groups, self.main_loss_grad_norms = groups, main_loss_grad_norms
         self.history = History(grad_norms={prefix: [] for prefix in groups},
                                main_grad_norms={prefix: [] for prefix in groups} if main_loss_grad_norms else {})
