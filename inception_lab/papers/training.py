@@ -115,7 +115,11 @@ BN_BASELINE: dict[str, Setting] = {
     "averaging": chosen(None, "[BN] mentions no parameter averaging for evaluation"),
     "averaging_decay": chosen(None, "no averaging"),
     "averaging_start": chosen(None, "no averaging"),
+    "aux_weight": chosen(0.3, "[BN] does not mention auxiliary classifiers; [GoogLeNet, §5]'s 0.3 for presets "
+                              "that have them"),
     "batch_size": paper(32, "§4.2: 'using the mini-batch size of 32'"),
+    "replicas": chosen(None, "unstated: 'a large-scale, distributed architecture' (§4.2)"),
+    "epochs": chosen(None, "[BN] counts steps, not epochs (Fig. 3: BN-x5 reached 72.2 % after 2.1 million steps)"),
 }
 
 #: [BN, §4.2.1] the changes of "BN-x5" on top of BN-Baseline, and §4.2.2's rate.
