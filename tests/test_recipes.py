@@ -180,3 +180,14 @@ def test_recipe_variants_and_errors():
         TrainingRecipe(name="x", optimizer="rmsprop_tf", lr=0.1)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         TrainingRecipe(name="x", optimizer="lamb", lr=0.1)
+
+
+def test_the_lab_trains_with_the_same_machinery_and_a_papers_recipe():
+    from inception_lab.experiments import runner
+
+    tiny = runner.Recipe(n_train=32, n_test=16, epochs=1, batch_size=16)
+    assert tiny.training_recipe() == TrainingRecipe.constant("adam", 2e-3)  # the lab's own: Adam, constant
+    results = runner.run_lab(["mini_bn_inception"], tiny, seeds=[0], device="cpu", training="bn_x5")
+    run = results.runs[0]
+    assert run.training == "bn_x5" and run.options["dropout"] == 0.0 and run.steps == 2  # "Remove Dropout"
+    assert runner.run_lab(["mini_bn_inception"], tiny, seeds=[0], device="cpu").runs[0].training == ""
