@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from inception_lab.checks import check_non_negative_int, check_positive_int
+from inception_lab.checks import check_choice, check_non_negative_int, check_number, check_positive_int
 from inception_lab.runtime import effective_seed
 
 #: The classes of :func:`make_shapes_dataset`, in label order. Each is a pattern, never a size:
@@ -151,6 +151,100 @@ def _paint_(canvas: torch.Tensor, alpha: torch.Tensor, colour: torch.Tensor) -> 
     canvas.add_(alpha[:, None] * (colour[:, :, None, None] - canvas))  # = canvas (1 - a) + colour a
 
 
+class _Scene(NamedTuple):
+    """Every random choice of a set of shape images (one row per image), drawn before any pixel is rendered."""
+
+    labels: torch.Tensor  # (N,) class indices
+    radius: torch.Tensor  # (N,) object radius in pixels
+    cx: torch.Tensor  # (N,) object centre
+    cy: torch.Tensor
+    angle: torch.Tensor  # (N,) rotation in radians
+    background: torch.Tensor  # (N, 3) background colour
+    foreground: torch.Tensor  # (N, 3) object colour
+    gradient: torch.Tensor  # (N, 3, 2) background colour change across the image in x and y
+    ends: torch.Tensor  # (N, clutter, 4) distractor segment end points (a blob: both ends equal)
+    half_thickness: torch.Tensor  # (N, clutter) half the line width, or the blob radius
+    distractor_colour: torch.Tensor  # (N, clutter, 3)
+    on_top: torch.Tensor  # (N, clutter) drawn over the object
+    image_size: float
+
+
+def _draw_scene(gen: torch.Generator, n: int, s: float, num_classes: int, scale_range: tuple[float, float],
+                clutter: int) -> _Scene:
+    """All random draws of :func:`make_shapes_dataset`, once for all N images and in a fixed order.
+
+    Drawing everything first keeps the result independent of how the rendering is chunked.
+    """
+    low, high = scale_range
+    labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=gen)]
+    radius = s * torch.exp(_uniform(gen, (n,), math.log(low), math.log(high)))  # log-uniform: every octave alike
+    margin = radius * 0.9
+    cx = margin + (s - 2 * margin) * torch.rand(n, generator=gen)
+    cy = margin + (s - 2 * margin) * torch.rand(n, generator=gen)
+    angle = _uniform(gen, (n,), -_MAX_ROTATION, _MAX_ROTATION)
+    # Fixed polarity: the object is lighter than the background. With random polarity a small network spends its
+    # first epochs learning colour-inverted copies of every edge detector instead of shapes and scales.
+    background = 0.5 * torch.rand((n, 3), generator=gen)  # channels in [0, 0.5]
+    foreground = 0.5 + 0.5 * torch.rand((n, 3), generator=gen)  # channels in [0.5, 1]
+    gradient = _uniform(gen, (n, 3, 2), -0.15, 0.15)  # per-channel change across the image, in x and y
+    # Distractors: a thin line (2 endpoints) or a blob (centre and radius), a colour, and whether drawn on top.
+    is_line = torch.rand((n, clutter), generator=gen) < 0.5
+    ends = torch.rand((n, clutter, 4), generator=gen) * s
+    blob_radius = _uniform(gen, (n, clutter), 1.0, 2.5) * (s / 32.0)
+    line_width = _uniform(gen, (n, clutter), 0.8, 1.6) * (s / 32.0)
+    distractor_colour = torch.rand((n, clutter, 3), generator=gen)
+    on_top = torch.rand((n, clutter), generator=gen) < 1 / 3
+
+    # Keep the object visible: lift its colour when its mean intensity is within 0.3 of the background's.
+    lift = (_MIN_CONTRAST - (foreground.mean(1) - background.mean(1))).clamp_min(0)
+    foreground = (foreground + lift[:, None]).clamp(0, 1)
+
+    ends[..., 2:] = torch.where(is_line[..., None], ends[..., 2:], ends[..., :2])  # a blob ends where it starts
+    half_thickness = torch.where(is_line, line_width / 2, blob_radius)
+    return _Scene(labels, radius, cx, cy, angle, background, foreground, gradient, ends, half_thickness,
+                  distractor_colour, on_top, s)
+
+
+def _render_chunk(scene: _Scene, sl: slice, x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The noise-free images ``sl`` of ``scene``: background, distractors behind, object, distractors on top.
+
+    Returns:
+        (M, 3, S, S) pixels in [0, 1] before noise, M = the slice's length.
+    """
+    s, m = scene.image_size, sl.stop - sl.start
+    clutter = scene.on_top.shape[1]
+    # Background: flat colour plus a linear gradient. M x 3 x S x S
+    xr, yr = (x / s - 0.5)[None, None], (y / s - 0.5)[None, None]
+    canvas = (scene.background[sl, :, None, None] + scene.gradient[sl, :, 0, None, None] * xr
+              + scene.gradient[sl, :, 1, None, None] * yr).contiguous()
+
+    # Distractors: a line is a thick segment, a blob a segment of length 0. clutter x M x S x S
+    e = scene.ends[sl, :, :, None, None]
+    clutter_alpha = _coverage(_segment_distance(x, y, e[:, :, 0], e[:, :, 1], e[:, :, 2], e[:, :, 3])
+                              - scene.half_thickness[sl, :, None, None]).transpose(0, 1)
+    on_top, colour = scene.on_top[sl], scene.distractor_colour[sl]
+    for k in range(clutter):  # distractors behind the object
+        _paint_(canvas, clutter_alpha[k] * ~on_top[:, k, None, None], colour[:, k])
+
+    # The object, in its own rotated, radius-scaled frame: u, v = R(-angle) (p - centre) / radius.
+    r = scene.radius[sl, None, None]
+    dx, dy = (x - scene.cx[sl, None, None]) / r, (y - scene.cy[sl, None, None]) / r
+    cos, sin = torch.cos(scene.angle[sl])[:, None, None], torch.sin(scene.angle[sl])[:, None, None]
+    u, v = cos * dx + sin * dy, -sin * dx + cos * dy
+    size = x.shape[0]
+    distance = torch.empty((m, size, size))
+    chunk_labels = scene.labels[sl]
+    for c in range(num_classes):
+        idx = (chunk_labels == c).nonzero().squeeze(1)
+        if idx.numel():
+            distance[idx] = _shape_distance(CLASS_NAMES[c], u[idx], v[idx])
+    _paint_(canvas, _coverage(distance * r), scene.foreground[sl])  # distance * radius = pixels
+
+    for k in range(clutter):  # distractors occluding the object
+        _paint_(canvas, clutter_alpha[k] * on_top[:, k, None, None], colour[:, k])
+    return canvas
+
+
 def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: str = "train",
                         num_classes: int = 10, scale_range: tuple[float, float] = (0.15, 0.45),
                         clutter: int = 6, noise: float = 0.08, normalize: bool = True) -> ShapesDataset:
@@ -190,8 +284,7 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
     if not MIN_IMAGE_SIZE <= image_size <= MAX_IMAGE_SIZE:
         raise ValueError(f"image_size must be between {MIN_IMAGE_SIZE} and {MAX_IMAGE_SIZE} pixels, got {image_size}.")
     check_non_negative_int("seed", seed)
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    check_choice("split", split, ("train", "test"))
     check_positive_int("num_classes", num_classes)
     if not 2 <= num_classes <= len(CLASS_NAMES):
         raise ValueError(f"num_classes must be between 2 and {len(CLASS_NAMES)}, got {num_classes}.")
@@ -200,79 +293,21 @@ def make_shapes_dataset(n: int, image_size: int = 32, seed: int = 0, *, split: s
         raise ValueError(f"scale_range must satisfy 0 < smallest <= largest <= 0.5 (a fraction of image_size), "
                          f"got {scale_range}.")
     check_non_negative_int("clutter", clutter)
-    if not 0 <= noise <= 1:
-        raise ValueError(f"noise must be a standard deviation between 0 and 1, got {noise}.")
+    check_number("noise (a standard deviation)", noise, minimum=0, maximum=1)
 
     gen = _seeded_generator(seed, split)
-    s = float(image_size)
-    # Every random draw happens here, once for all N images and in a fixed order, so the result does not depend
-    # on how the rendering below is chunked (the pixel noise is drawn last, into the output tensor).
-    labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=gen)]
-    radius = s * torch.exp(_uniform(gen, (n,), math.log(low), math.log(high)))  # log-uniform: every octave alike
-    margin = radius * 0.9
-    cx = margin + (s - 2 * margin) * torch.rand(n, generator=gen)
-    cy = margin + (s - 2 * margin) * torch.rand(n, generator=gen)
-    angle = _uniform(gen, (n,), -_MAX_ROTATION, _MAX_ROTATION)
-    # Fixed polarity: the object is lighter than the background. With random polarity a small network spends its
-    # first epochs learning colour-inverted copies of every edge detector instead of shapes and scales.
-    background = 0.5 * torch.rand((n, 3), generator=gen)  # channels in [0, 0.5]
-    foreground = 0.5 + 0.5 * torch.rand((n, 3), generator=gen)  # channels in [0.5, 1]
-    gradient = _uniform(gen, (n, 3, 2), -0.15, 0.15)  # per-channel change across the image, in x and y
-    # Distractors: a thin line (2 endpoints) or a blob (centre and radius), a colour, and whether drawn on top.
-    is_line = torch.rand((n, clutter), generator=gen) < 0.5
-    ends = torch.rand((n, clutter, 4), generator=gen) * s
-    blob_radius = _uniform(gen, (n, clutter), 1.0, 2.5) * (s / 32.0)
-    line_width = _uniform(gen, (n, clutter), 0.8, 1.6) * (s / 32.0)
-    distractor_colour = torch.rand((n, clutter, 3), generator=gen)
-    on_top = torch.rand((n, clutter), generator=gen) < 1 / 3
-
-    # Keep the object visible: lift its colour when its mean intensity is within 0.3 of the background's.
-    lift = (_MIN_CONTRAST - (foreground.mean(1) - background.mean(1))).clamp_min(0)
-    foreground = (foreground + lift[:, None]).clamp(0, 1)
-
-    ends[..., 2:] = torch.where(is_line[..., None], ends[..., 2:], ends[..., :2])  # a blob ends where it starts
-    half_thickness = torch.where(is_line, line_width / 2, blob_radius)
-
+    scene = _draw_scene(gen, n, float(image_size), num_classes, (low, high), clutter)
     coords = torch.arange(image_size, dtype=torch.float32) + 0.5  # pixel centres
     y, x = torch.meshgrid(coords, coords, indexing="ij")  # S x S each
-    images = torch.randn((n, 3, image_size, image_size), generator=gen)  # pixel noise, scaled below
+    images = torch.randn((n, 3, image_size, image_size), generator=gen)  # pixel noise, drawn last, scaled below
     chunk = max(1, _CHUNK_PIXELS // (image_size * image_size))
     for start in range(0, n, chunk):
         sl = slice(start, min(start + chunk, n))
-        m = sl.stop - sl.start
-        # Background: flat colour plus a linear gradient. N x 3 x S x S
-        xr, yr = (x / s - 0.5)[None, None], (y / s - 0.5)[None, None]
-        canvas = (background[sl, :, None, None] + gradient[sl, :, 0, None, None] * xr
-                  + gradient[sl, :, 1, None, None] * yr).contiguous()
-
-        # Distractors: a line is a thick segment, a blob a segment of length 0. clutter x N x S x S
-        e = ends[sl, :, :, None, None]
-        clutter_alpha = _coverage(_segment_distance(x, y, e[:, :, 0], e[:, :, 1], e[:, :, 2], e[:, :, 3])
-                                  - half_thickness[sl, :, None, None]).transpose(0, 1)
-        for k in range(clutter):  # distractors behind the object
-            _paint_(canvas, clutter_alpha[k] * ~on_top[sl, k, None, None], distractor_colour[sl, k])
-
-        # The object, in its own rotated, radius-scaled frame: u, v = R(-angle) (p - centre) / radius.
-        r = radius[sl, None, None]
-        dx, dy = (x - cx[sl, None, None]) / r, (y - cy[sl, None, None]) / r
-        cos, sin = torch.cos(angle[sl])[:, None, None], torch.sin(angle[sl])[:, None, None]
-        u, v = cos * dx + sin * dy, -sin * dx + cos * dy
-        distance = torch.empty((m, image_size, image_size))
-        chunk_labels = labels[sl]
-        for c in range(num_classes):
-            idx = (chunk_labels == c).nonzero().squeeze(1)
-            if idx.numel():
-                distance[idx] = _shape_distance(CLASS_NAMES[c], u[idx], v[idx])
-        _paint_(canvas, _coverage(distance * r), foreground[sl])  # distance * radius = pixels
-
-        for k in range(clutter):  # distractors occluding the object
-            _paint_(canvas, clutter_alpha[k] * on_top[sl, k, None, None], distractor_colour[sl, k])
-
-        images[sl] = (canvas + noise * images[sl]).clamp(0.0, 1.0)
+        images[sl] = (_render_chunk(scene, sl, x, y, num_classes) + noise * images[sl]).clamp(0.0, 1.0)
 
     if normalize:
         images = normalize_shapes(images)
-    return ShapesDataset(images, labels, radius.float(), CLASS_NAMES[:num_classes])
+    return ShapesDataset(images, scene.labels, scene.radius.float(), CLASS_NAMES[:num_classes])
 
 
 def normalize_shapes(images: torch.Tensor) -> torch.Tensor:
@@ -382,3 +417,4 @@ def cifar10(root: str | os.PathLike[str], train: bool = True, download: bool = T
                                f"machine with internet (e.g. Colab), or place cifar-10-batches-py under "
                                f"{root}.") from error
         raise
+

@@ -19,6 +19,8 @@ import random
 import numpy as np
 import torch
 
+from inception_lab.checks import check_non_negative_int
+
 DEVICE_TYPES = ("cuda", "mps", "cpu")
 #: Environment variable that shifts every seed (see :func:`effective_seed`).
 SEED_ENV = "INCEPTION_LAB_SEED"
@@ -46,6 +48,38 @@ def pick_device(prefer: str | None = None) -> torch.device:
                              f"{[d for d in DEVICE_TYPES if available[d]]}.")
         return torch.device(prefer)
     return torch.device(next(d for d in DEVICE_TYPES if available[d]))
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` -> :func:`pick_device`; a string such as ``"cuda:1"`` or a ``torch.device`` -> that device.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if device is None:
+        return pick_device()
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str):
+        return torch.device(device)
+    raise ValueError(f"device must be None (auto), a string such as 'cpu' or 'cuda', or a torch.device; "
+                     f"got {device!r}.")
+
+
+def autocast_dtype(amp: bool | None, device: torch.device) -> torch.dtype | None:
+    """The mixed-precision dtype for ``device``: on CUDA only (``amp=None`` means on), bfloat16 where supported.
+
+    float16 otherwise (it then needs a ``GradScaler``); ``None`` on the CPU and MPS, which train in float32
+    (autocast there is slow or partial), and with ``amp=False``.
+
+    Raises:
+        ValueError: if ``amp`` is not True, False or None.
+    """
+    if amp is not None and not isinstance(amp, bool):
+        raise ValueError(f"amp must be True, False or None (auto: on for CUDA), got {amp!r}.")
+    if amp is False or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
 def describe_device(device: torch.device) -> str:
@@ -94,9 +128,7 @@ def effective_seed(seed: int) -> int:
     Raises:
         ValueError: if ``seed`` is not a non-negative integer, or the variable is invalid.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    return seed + seed_offset()
+    return check_non_negative_int("seed", seed) + seed_offset()
 
 
 def seed_everything(seed: int) -> torch.Generator:

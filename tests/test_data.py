@@ -88,7 +88,7 @@ def test_make_splits_and_loaders() -> None:
     (dict(n=10, image_size=16), "image_size must be between 32 and 64"),
     (dict(n=10, image_size=65), "image_size must be between 32 and 64"),
     (dict(n=10, seed=-1), "seed"),
-    (dict(n=10, split="val"), "split must be 'train' or 'test'"),
+    (dict(n=10, split="val"), r"split must be one of \('train', 'test'\)"),
     (dict(n=10, num_classes=1), "num_classes must be between 2 and 10"),
     (dict(n=10, num_classes=11), "num_classes must be between 2 and 10"),
     (dict(n=10, scale_range=(0.3, 0.2)), "scale_range"),

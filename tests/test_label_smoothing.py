@@ -50,5 +50,5 @@ def test_fit_trains_on_the_smoothed_loss_and_records_the_plain_one():
 @pytest.mark.parametrize("bad", [-0.1, 1.0, True, "0.1"])
 def test_fit_rejects_bad_label_smoothing(bad):
     loader = DataLoader(TensorDataset(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long)), batch_size=2)
-    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"label_smoothing must be a (finite )?number"):
         train.fit(nn.Linear(3, 2), loader, epochs=1, lr=0.1, label_smoothing=bad, progress=False)

@@ -160,8 +160,8 @@ def test_main_loss_grad_norms_leave_out_the_aux_terms_and_change_nothing_else(lo
     torch.manual_seed(0)  # fit seeds everything before the first forward (dropout mask)
     main = nn.functional.cross_entropy(model(images).logits, targets)
     expected = torch.autograd.grad(main, [model.conv1.weight, model.conv1.bias])
-    assert control.main_grad_norms["conv1"][0] == pytest.approx(torch.cat([g.flatten() for g in expected]).norm().item(),
-                                                                rel=1e-5)
+    by_hand = torch.cat([g.flatten() for g in expected]).norm().item()
+    assert control.main_grad_norms["conv1"][0] == pytest.approx(by_hand, rel=1e-5)
     # Without auxiliary heads the main loss is the whole objective.
     no_heads, _ = quick_fit(make_model(), train_loader, main_loss_grad_norms=True, grad_norm_layers=["conv1"])
     assert no_heads.main_grad_norms["conv1"] == pytest.approx(no_heads.grad_norms["conv1"], rel=1e-6)
@@ -182,9 +182,12 @@ def test_progress_bar_writes_to_stderr(loaders, capsys) -> None:
 
 @pytest.mark.parametrize("overrides, match", [
     (dict(epochs=0), "epochs must be a positive integer"),
-    (dict(lr=0.0), "lr must be a positive number"),
-    (dict(lr=-1e-3), "lr must be a positive number"),
-    (dict(optimizer="rmsprop"), r"unknown optimizer 'rmsprop'; choose one of \('sgd', 'adam'\)"),
+    (dict(lr=0.0), "lr must be a number > 0"),
+    (dict(lr=-1e-3), "lr must be a number > 0"),
+    (dict(lr=None), "fit needs lr= .* or recipe="),
+    (dict(optimizer="rmsprop"), r"optimizer must be one of \('momentum', 'sgd', 'rmsprop_tf'"),
+    (dict(recipe="rethinking"), r"pass either recipe= or \['lr'\], not both"),
+    (dict(lr=None, recipe="adamw"), "unknown recipe 'adamw'"),
     (dict(optimizer=lambda params: "not an optimizer"), "must return a torch.optim.Optimizer"),
     (dict(weight_decay=-1.0), "weight_decay"),
     (dict(aux_weight=-0.3), "aux_weight"),

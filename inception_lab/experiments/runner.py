@@ -2,7 +2,8 @@
 
 * the presets and their budget (equal MACs) are in :mod:`inception_lab.experiments.budget`.
 * :class:`Recipe` -- the data and training settings every preset shares; ``dataset="cifar10"`` is the switch
-  that moves the same cells from the synthetic shapes to CIFAR-10 on a GPU.
+  that moves the same cells from the synthetic shapes to CIFAR-10 on a GPU. Its optimizer and rate are a constant
+  :class:`~inception_lab.train.recipes.TrainingRecipe`; ``run_lab(..., training="rethinking")`` uses a paper's.
 * :func:`run_lab` -- trains a list of presets over a list of seeds with :func:`inception_lab.train.fit` and
   returns :class:`LabResults`: one :class:`LabRun` per (preset, seed) with its receipt (seed, device, steps, wall
   and CPU time, library and torch versions), a summary table, a rule for "within the spread between seeds", and
@@ -36,7 +37,8 @@ from inception_lab.checks import check_choice, check_non_negative_int, check_pos
 from inception_lab.experiments.budget import LAB_PRESETS, available_presets, build_lab_model, model_cost
 from inception_lab.models import PRESETS
 from inception_lab.nn.losses import main_logits
-from inception_lab.runtime import describe_device, pick_device, seed_everything
+from inception_lab.runtime import autocast_dtype, describe_device, resolve_device, seed_everything
+from inception_lab.train.recipes import TrainingRecipe, get_recipe
 
 DATASETS = ("shapes", "cifar10")
 
@@ -88,6 +90,10 @@ class Recipe:
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name))
 
+    def training_recipe(self) -> TrainingRecipe:
+        """The lab's optimizer and constant rate as a training recipe (how to optimise; this class adds the data)."""
+        return TrainingRecipe.constant(self.optimizer, self.lr)
+
     @classmethod
     def cifar10(cls, epochs: int = 30, batch_size: int = 128, lr: float = 2e-3, root: str = "data") -> Recipe:
         """The GPU tier: the whole of CIFAR-10 with augmentation, mixed precision and ``channels_last``."""
@@ -125,17 +131,6 @@ def make_loaders(recipe: Recipe, train_set: Dataset, test_set: Dataset, seed: in
     return train_loader, test_loader
 
 
-def _device(device: str | torch.device | None) -> torch.device:
-    return pick_device() if device is None else torch.device(device)
-
-
-def _amp_dtype(amp: bool | None, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype :func:`~inception_lab.train.fit` uses: on CUDA only, bfloat16 where supported."""
-    if amp is False or device.type != "cuda":
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Runs and results
 # ---------------------------------------------------------------------------------------------------------
@@ -161,6 +156,7 @@ class LabRun:
     amp: str
     torch_version: str
     library_version: str
+    training: str = ""  # the training recipe when run_lab(..., training=...) gave one; "" for the lab's own
 
     def receipt(self, timing: bool = True) -> str:
         """One line: what ran, where, and with which versions (timings optional: they change run to run)."""
@@ -295,7 +291,8 @@ def machine_description(device: torch.device) -> dict[str, Any]:
 
 def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[int] = (0,), *,
             device: str | torch.device | None = None, options: Mapping[str, Mapping[str, Any]] | None = None,
-            progress: bool = False, datasets: tuple[Dataset, Dataset] | None = None) -> LabResults:
+            progress: bool = False, datasets: tuple[Dataset, Dataset] | None = None,
+            training: TrainingRecipe | str | None = None) -> LabResults:
     """Train every preset with every seed under one recipe; return all runs with their receipts.
 
     For each seed and preset: seed everything, build the preset with its budget options (:data:`LAB_PRESETS`,
@@ -311,6 +308,8 @@ def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[i
         options: per-preset builder options on top of the budget ones.
         progress: a progress bar per run (with the time left).
         datasets: ready-made ``(train, test)`` sets instead of :func:`make_datasets` (tests use tiny fakes).
+        training: a :class:`~inception_lab.train.recipes.TrainingRecipe` (or its name) instead of the recipe's
+            constant-rate optimizer; its model options (BN-x5's dropout 0) go to the builders.
     """
     if isinstance(presets, str) or not presets:
         raise ValueError(f"presets must be a non-empty list of preset names, got {presets!r}.")
@@ -320,7 +319,8 @@ def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[i
     if not seeds:
         raise ValueError("seeds must hold at least one seed.")
     options = options or {}
-    device = _device(device)
+    device = resolve_device(device)
+    schedule = recipe.training_recipe() if training is None else get_recipe(training)
     train_set, test_set = make_datasets(recipe) if datasets is None else datasets
     results = LabResults(recipe=asdict(recipe), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
                          machine=machine_description(device))
@@ -329,21 +329,23 @@ def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[i
         train_loader, test_loader = make_loaders(recipe, train_set, test_set, seed, device)
         for name in presets:
             seed_everything(seed)
-            model = build_lab_model(name, options=options.get(name))
+            model = build_lab_model(name, options={**schedule.model_options(), **options.get(name, {})})
             c = model_cost(model, recipe.image_size)
             if recipe.channels_last:
                 model = model.to(memory_format=torch.channels_last)
             cpu_start = time.process_time()
-            history, receipt = train.fit(model, train_loader, epochs=recipe.epochs, lr=recipe.lr,
-                                         optimizer=recipe.optimizer, val_loader=test_loader, device=device,
-                                         amp=recipe.amp, seed=seed, progress=progress, max_steps=recipe.max_steps)
+            history, receipt = train.fit(model, train_loader, epochs=recipe.epochs, recipe=schedule,
+                                         val_loader=test_loader, device=device, amp=recipe.amp, seed=seed,
+                                         progress=progress, max_steps=recipe.max_steps)
             results.runs.append(LabRun(
-                preset=name, seed=seed, options={**LAB_PRESETS.get(name, {}), **options.get(name, {})},
+                preset=name, seed=seed,
+                options={**LAB_PRESETS.get(name, {}), **schedule.model_options(), **options.get(name, {})},
                 params=c.params, macs=c.macs, test_acc=history.val_acc[-1], test_loss=history.val_loss[-1],
                 train_acc=history.train_acc[-1], test_acc_curve=list(history.val_acc), steps=receipt.steps,
                 examples=receipt.examples, epochs=receipt.epochs, wall_time_s=receipt.wall_time_s,
                 cpu_time_s=time.process_time() - cpu_start, device=receipt.device, amp=receipt.amp,
-                torch_version=receipt.torch_version, library_version=inception_lab.__version__))
+                torch_version=receipt.torch_version, library_version=inception_lab.__version__,
+                training="" if training is None else schedule.name))
     return results
 
 
@@ -358,14 +360,14 @@ def time_steps(presets: Sequence[str], recipe: Recipe = Recipe(), *, repeats: in
     """
     check_positive_int("repeats", repeats)
     check_positive_int("steps", steps)
-    device = _device(device)
+    device = resolve_device(device)
     size = recipe.image_size if recipe.dataset == "shapes" else 32
     gen = torch.Generator().manual_seed(0)
     images = torch.randn(recipe.batch_size, 3, size, size, generator=gen).to(device)
     targets = torch.randint(0, 10, (recipe.batch_size,), generator=gen).to(device)
     fmt = torch.channels_last if recipe.channels_last else torch.contiguous_format
     images = images.contiguous(memory_format=fmt)
-    amp_dtype = _amp_dtype(recipe.amp, device)
+    amp_dtype = autocast_dtype(recipe.amp, device)
     jobs = {}
     for name in presets:
         seed_everything(0)
