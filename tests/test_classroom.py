@@ -60,7 +60,7 @@ def test_every_chapter_has_a_mistake_to_grade():
 
 def _with_mistake(reference: nbformat.NotebookNode, variable: str, code: str) -> nbformat.NotebookNode:
     """The reference notebook with the answer to one question replaced, just before its checker call."""
-    nb = nbformat.from_dict(json.loads(nbformat.writes(reference)))
+    nb = nbformat.reads(nbformat.writes(reference), as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code" and "# BEGIN PROMPT" in c.source
              and c.source.rstrip().splitlines()[-1].startswith("ex.") and f"({variable}" in c.source.splitlines()[-1]]
     assert len(cells) == 1, f"no single answer cell for {variable}"
