@@ -24,5 +24,5 @@ make --no-print-directory assignments CLASSROOM_VENV="$VENV" PYTHON="${PYTHON:-p
 "$VENV/bin/python" -c 'import otter, ipywidgets; print("   otter-grader", otter.__version__, "| ipywidgets", ipywidgets.__version__)'
 
 step "student notebooks and grading (pytest)"
-"$VENV/bin/python" -m pytest tests/test_student.py tests/test_classroom.py -p no:cacheprovider -q --durations=5
+"$VENV/bin/python" -m pytest tests/test_student.py tests/test_classroom.py -p no:cacheprovider -q -s --durations=8
 step "passed"

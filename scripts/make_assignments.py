@@ -1,13 +1,13 @@
 """Per-chapter assignments in Otter-Grader's format, generated from the chapters' exercises (`make assignments`).
 
 Usage (from the repository root, in an environment with the `classroom` extra):
-    python scripts/make_assignments.py [--out assignments/dist] [--student-dir DIR] [--verify]
+    python scripts/make_assignments.py [--out assignments/dist] [--student-dir DIR]
                                        [notebooks/01_inception_module.ipynb ...]
 
 One source of truth: a chapter's exercises (``{exercise}`` directives, the checker cell under each, the solution
-cells tagged ``solution``) and the checkers in ``inception_lab.exercises``. For every chapter that has a spec
-``assignments/NN_name.yml`` (points, extra hidden tests, written questions with rubrics) this script writes
-``<out>/NN_name/``:
+cells tagged ``solution``) and the checkers in ``inception_lab.exercises``. With each chapter's spec
+``assignments/NN_name.yml`` (points, extra hidden tests, written questions with rubrics; see assignments/README.md)
+this script writes ``<out>/NN_name/``:
 
 * ``master/NN_name.ipynb`` -- Otter Assign's master notebook: the whole chapter, each exercise turned into an
   auto-graded question (the reference solution inside a solution block; the checker is the public test), each
@@ -18,8 +18,8 @@ cells tagged ``solution``) and the checkers in ``inception_lab.exercises``. For 
   installed, each checker still answers in the notebook) and the results files it reads;
 * ``rubric.md`` -- points per question, which tests are hidden, and the written questions' model answers and rubrics.
 
-``--student-dir DIR`` also copies every student folder to ``DIR/`` (``make student``: the solution-free notebooks);
-``--verify`` has ``otter assign`` grade each reference notebook against its tests (one more run per chapter).
+``--student-dir DIR`` also copies every student folder to ``DIR/`` (``make student``: the solution-free notebooks).
+``scripts/classroom_check.sh`` grades the reference, untouched and one-mistake notebooks of every chapter.
 """
 
 from __future__ import annotations
@@ -476,9 +476,8 @@ def rubric_markdown(stem: str, questions: list[Question]) -> str:
     return "\n".join(lines)
 
 
-def write_assignment(chapter: pathlib.Path, spec_path: pathlib.Path, out: pathlib.Path, *, otter: bool = True,
-                     verify: bool = False) -> list[Question]:
-    """Write ``out/<chapter stem>/`` (master, rubric and, with ``otter``, Otter's autograder and student folders)."""
+def write_assignment(chapter: pathlib.Path, spec_path: pathlib.Path, out: pathlib.Path) -> list[Question]:
+    """Write ``out/<chapter stem>/``: the master notebook, the rubric, and Otter's autograder and student folders."""
     stem = chapter.stem
     master, questions, files = build_master(nbformat.read(chapter, as_version=4), load_spec(spec_path), stem)
     folder = out / stem
@@ -492,14 +491,11 @@ def write_assignment(chapter: pathlib.Path, spec_path: pathlib.Path, out: pathli
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, target)
     (folder / "rubric.md").write_text(rubric_markdown(stem, questions), encoding="utf-8")
-    if otter:
-        command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", str(folder / "master" / chapter.name),
-                   str(folder)]
-        if not verify:
-            command.insert(4, "--no-run-tests")
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"otter assign failed for {stem}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", "--no-run-tests",
+               str(folder / "master" / chapter.name), str(folder)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"otter assign failed for {stem}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return questions
 
 
@@ -508,7 +504,6 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--out", type=pathlib.Path, default=DIST)
     parser.add_argument("--student-dir", type=pathlib.Path, default=None)
-    parser.add_argument("--verify", action="store_true", help="grade each reference notebook (otter assign's tests)")
     args = parser.parse_args()
     try:
         import otter  # noqa: F401  (the classroom extra)
@@ -519,7 +514,7 @@ def main() -> None:
         spec = SPECS / f"{chapter.stem}.yml"
         if not spec.is_file():
             sys.exit(f"{chapter.name}: no assignment spec {spec.relative_to(ROOT)} (every chapter needs one)")
-        questions = write_assignment(chapter, spec, args.out, verify=args.verify)
+        questions = write_assignment(chapter, spec, args.out)
         auto = sum(q.points for q in questions if q.kind == "auto")
         written = sum(q.points for q in questions if q.kind == "written")
         print(f"{args.out / chapter.stem}: {len(questions)} questions, {auto:g} points auto-graded, "

@@ -100,6 +100,8 @@ def graded(tmp_path_factory):
                                                 / "results.json").read_text(encoding="utf-8")) for row in rows}
             cache[stem] = dict(rows={pathlib.Path(r["file"]).stem: r for r in rows}, reports=reports,
                                auto={q.name: q.points for q in questions if q.kind == "auto"})
+            print(f"\n{stem}: " + ", ".join(f"{pathlib.Path(r['file']).stem} {r['total']:g}/{r['possible']:g}"
+                                           for r in rows) + f" (one mistake: {question})")
         return cache[stem]
 
     return grade
