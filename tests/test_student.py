@@ -130,6 +130,50 @@ def test_rename_touches_names_only():
         "answer_x = None  # your answer: an integer\nex.check(answer_x)  # 'answer'\n")
 
 
+#: For each exercise with hidden tests: an answer that the chapter's checker accepts but the exercise rules out.
+SLIPS = {
+    ("01_inception_module", "ex-pointwise"):  # a convolution, where the exercise asks for a matrix product
+        "def pointwise(x, weight, bias):\n    return torch.nn.functional.conv2d(x, weight, bias)\n",
+    ("03_bn_inception", "ex-fold"):  # right values, but the caller's convolution and BN are changed in place
+        "def fold(weight, gamma, beta, mean, var, eps):\n    scale = gamma / torch.sqrt(var + eps)\n"
+        "    weight *= scale[:, None, None, None]\n    beta -= scale * mean\n    return weight, beta\n",
+}
+
+
+def test_every_hidden_test_has_a_slip_to_catch():
+    hidden = {(p.stem, label) for p in NOTEBOOKS
+              for label, entry in (make_assignments.load_spec(ROOT / "assignments" / f"{p.stem}.yml")
+                                   .get("questions") or {}).items() if isinstance(entry, dict) and entry.get("hidden")}
+    assert hidden == set(SLIPS)
+
+
+@pytest.mark.parametrize(("stem", "label"), sorted(SLIPS))
+def test_hidden_tests_pass_the_reference_and_catch_what_the_checker_cannot(stem, label):
+    import importlib
+
+    import torch
+
+    nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    exercise = next(e for e in make_assignments.chapter_items(nb)
+                    if isinstance(e, make_assignments.Exercise) and e.label == label)
+    alias, module = make_assignments._exercise_alias(nb)
+    cell = make_assignments.answer_cell(exercise, alias)
+    checks = importlib.import_module(f"inception_lab.exercises.{module}")
+    reference, slip = {"torch": torch, alias: checks}, {"torch": torch}
+    exec("\n".join(exercise.solution_code), reference)  # the chapter's worked solution
+    exec(SLIPS[stem, label], slip)
+    checker = getattr(checks, cell.checker)
+    assert checker(reference[cell.variable]).correct and checker(slip[cell.variable]).correct
+    spec = make_assignments.load_spec(ROOT / "assignments" / f"{stem}.yml")
+    for hidden in spec["questions"][label]["hidden"]:
+        namespace: dict = {}
+        exec(hidden["test"], namespace)
+        test = next(value for name, value in namespace.items() if name.startswith("test_"))
+        test(reference[cell.variable])
+        with pytest.raises(AssertionError):
+            test(slip[cell.variable])
+
+
 # --- Otter's student output (needs otter-grader: the classroom extra) ---------------------------------------------
 
 
