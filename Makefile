@@ -4,7 +4,8 @@
 #   make notebooks  re-execute every notebook in place (refresh the committed outputs)
 #   make other-machine  run every notebook as another machine would (ATEN_CPU_CAPABILITY=default, another seed)
 #   make colab-check    Colab-like runtime: Python 3.12, older torch, ipywidgets 7, project installed from git
-#   make student    write student versions of the notebooks (solutions removed, outputs cleared) to student/
+#   make assignments  per-chapter assignments in Otter-Grader's format (autograder zips, student notebooks, rubrics)
+#   make student    the assignments' student notebooks (solutions removed, outputs cleared) copied to student/
 #   make bench      run the benchmarks and write their results files
 #   make pyodide    fetch the pinned Pyodide core for the live explorers into its cache (the book build does it too)
 # Each target creates .venv if missing and installs the pinned set from constraints.txt (colab-check builds its own).
@@ -15,10 +16,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: help venv book test test-fast notebooks other-machine colab-check student bench pyodide lock clean
+.PHONY: help venv book test test-fast notebooks other-machine colab-check assignments student bench pyodide lock clean
 
 help:
-	@sed -n '2,11p' Makefile
+	@sed -n '2,12p' Makefile
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,8 +49,22 @@ other-machine: $(STAMP)
 colab-check:
 	bash scripts/colab_like_check.sh
 
-student: $(STAMP)
-	$(PY) scripts/make_student.py $(NOTEBOOKS)
+# Classroom (teachers): otter-grader lives in its own environment, so .venv (and `make test`) stays without it;
+# scripts/classroom_check.sh runs the grading tests there.
+CLASSROOM_VENV  ?= .venv-classroom
+CLASSROOM_STAMP := $(CLASSROOM_VENV)/.installed
+
+$(CLASSROOM_STAMP): pyproject.toml constraints.txt
+	test -x $(CLASSROOM_VENV)/bin/python || $(PYTHON) -m venv $(CLASSROOM_VENV)
+	$(CLASSROOM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CLASSROOM_VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[classroom,test]"
+	touch $(CLASSROOM_STAMP)
+
+assignments: $(CLASSROOM_STAMP)
+	$(CLASSROOM_VENV)/bin/python scripts/make_assignments.py
+
+student: $(CLASSROOM_STAMP)
+	$(CLASSROOM_VENV)/bin/python scripts/make_assignments.py --student-dir student
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
@@ -62,7 +77,7 @@ lock: $(STAMP)
 	mv constraints.new constraints.txt
 
 clean:
-	rm -rf _build .pytest_cache student
+	rm -rf _build .pytest_cache student assignments/dist
 
 # make release VERSION=x.y.z: bump, re-pin the notebooks, strict nbval, changelog, commit, tag (scripts/release.py)
 .PHONY: release
