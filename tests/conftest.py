@@ -1,11 +1,22 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the settings every test runs with."""
 
+import os
 import pathlib
 import shutil
 import subprocess
 import sys
 
-import pytest
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off screen, before any test imports matplotlib
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property-based tests (hypothesis): "ci" bounds the examples so `make test` stays fast and its time predictable;
+# "dev" explores more (HYPOTHESIS_PROFILE=dev). No example database is written into the repository.
+settings.register_profile("ci", max_examples=60, deadline=None, database=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=500, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"

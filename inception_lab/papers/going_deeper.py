@@ -51,7 +51,7 @@ class InceptionRow:
 
     @property
     def widths(self) -> tuple[int, int, int, int, int, int]:
-        """The six filter columns, in Table 1's order (the arguments of :class:`~inception_lab.nn.layers.Inception`)."""
+        """Table 1's six filter columns: the arguments of :class:`~inception_lab.models.googlenet.Inception`."""
         return (self.ch1x1, self.ch3x3red, self.ch3x3, self.ch5x5red, self.ch5x5, self.pool_proj)
 
     @property
@@ -60,7 +60,7 @@ class InceptionRow:
         return self.ch1x1 + self.ch3x3 + self.ch5x5 + self.pool_proj
 
     def scaled(self, divisor: int) -> InceptionRow:
-        """This row with every width divided by ``divisor`` (:func:`~inception_lab.nn.layers.scale_width`)."""
+        """This row with every width divided by ``divisor`` (:func:`~inception_lab.shapes.scale_width`)."""
         return InceptionRow(self.name, *(scale_width(w, divisor) for w in self.widths))
 
 
