@@ -1,9 +1,11 @@
 # Inception Lab: one entry point for the book, the tests and the notebooks.
 #   make book       build the HTML book (notebooks executed; outputs cached in _build/.jupyter_cache)
-#   make test       every test: library, environment, nbval on every notebook, the book build with -W
+#   make test       lint, then every test on both cores: library, environment, strict nbval on every notebook, the book
+#   make test-fast  the library tests only (no notebooks, no book, no browser): about a minute
+#   make lint       ruff and the import contracts (lint-imports; pyproject.toml has both configurations)
 #   make notebooks  re-execute every notebook in place (refresh the committed outputs)
 #   make other-machine  run every notebook as another machine would (ATEN_CPU_CAPABILITY=default, another seed)
-#   make colab-check    Colab-like runtime: Python 3.12, older torch, ipywidgets 7, project installed from git
+#   make colab-check    Colab-like runtime, as another machine: Python 3.12, older torch, ipywidgets 7, from git
 #   make student    write student versions of the notebooks (solutions removed, outputs cleared) to student/
 #   make bench      run the benchmarks and write their results files
 #   make pyodide    fetch the pinned Pyodide core for the live explorers into its cache (the book build does it too)
@@ -14,11 +16,17 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+# Both cores; one file (one notebook) per worker, so nbval's cells of a notebook share one kernel in order.
+PARALLEL := -n 2 --dist loadfile
+# "Another machine": ATen's generic kernels, oneDNN capped at AVX2, every seed shifted by 1 (runtime.SEED_ENV).
+# scripts/colab_like_check.sh sets the same three variables.
+OTHER_MACHINE := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 INCEPTION_LAB_SEED=1
+CELL_TIMEOUT ?= 600
 
-.PHONY: help venv book test test-fast notebooks other-machine colab-check student bench pyodide lock clean
+.PHONY: help venv book test test-fast lint notebooks other-machine colab-check student bench pyodide lock clean
 
 help:
-	@sed -n '2,11p' Makefile
+	@sed -n '2,12p' Makefile
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,17 +41,23 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W --keep-going --config _build/config-execute.yml
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
-	$(PY) -m pytest
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+
+test: lint
+	$(PY) -m pytest $(PARALLEL)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests -m "not slow"
+	$(PY) -m pytest tests $(PARALLEL) -m "not book"
 
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
 
+# nbmake runs each notebook top to bottom and fails on the first error (outputs are not compared, nothing is written).
 other-machine: $(STAMP)
-	$(PY) scripts/check_notebooks.py --other-machine $(NOTEBOOKS)
+	$(OTHER_MACHINE) $(PY) -m pytest -o addopts="" -p no:cacheprovider --nbmake --nbmake-timeout=$(CELL_TIMEOUT) \
+		$(PARALLEL) --durations=0 $(NOTEBOOKS)
 
 colab-check:
 	bash scripts/colab_like_check.sh

@@ -1,4 +1,8 @@
-"""Student versions (`make student`): no solution survives, everything else does, and they run."""
+"""Student versions (`make student`): no solution survives, and everything else does.
+
+That they run to the end (each exercise cell gets "Not yet" feedback instead of an error) is checked where every
+chapter is executed as another machine: chapter 1's student version in scripts/colab_like_check.sh.
+"""
 
 from __future__ import annotations
 
@@ -48,12 +52,3 @@ def test_student_version_has_no_solution_and_keeps_the_rest(path):
     kept = [c.source for c in nb.cells if "solution" not in c.metadata.get("tags", []) and c.cell_type == "code"]
     assert all(source in text for source in kept)  # every non-solution code cell is still there
 
-
-def test_a_student_notebook_runs_to_the_end(tmp_path):
-    # Exercises call their checkers with answer = None, which returns feedback instead of raising.
-    nbclient = pytest.importorskip("nbclient")
-    student, _ = make_student.studentize(nbformat.read(NOTEBOOKS[0], as_version=4))
-    nbclient.NotebookClient(student, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
-    feedback = [o for c in student.cells if "ex." in c.source for o in c.outputs]
-    assert feedback and any("Not yet" in str(o) for o in feedback)
