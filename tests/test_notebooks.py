@@ -83,7 +83,8 @@ def is_hidden_assert(cell):
 
 
 def starts_section(cell):
-    return cell["cell_type"] == "markdown" and any(line.startswith("#") for line in "".join(cell["source"]).splitlines())
+    lines = "".join(cell["source"]).splitlines()
+    return cell["cell_type"] == "markdown" and any(line.startswith("#") for line in lines)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
