@@ -5,8 +5,9 @@ Two environment variables change how a chapter runs without editing it:
 * ``INCEPTION_LAB_DEVICE`` forces a device (:func:`pick_device`);
 * ``INCEPTION_LAB_SEED=K`` shifts every seed of the library by ``K`` (:func:`effective_seed`), so a notebook written
   with seed 0 runs with seed ``K``: other initial weights, other data, another batch order, other dropout masks.
-  The book's tests run every chapter once this way, to check that what the prose claims does not depend on the
-  seed (CONTRIBUTING.md, "Exact and measured outputs"). Unset, empty or ``0``: every seed is used as written.
+  CI runs every chapter once this way (``scripts/colab_like_check.sh``), to check that what the prose claims does
+  not depend on the seed (CONTRIBUTING.md, "Exact and measured outputs"). Unset, empty or ``0``: every seed is used
+  as written.
 """
 
 from __future__ import annotations
