@@ -8,6 +8,11 @@ import subprocess
 import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off screen, before any test imports matplotlib
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist's workers share the cores: one compute thread each (and each notebook kernel they start), or
+    # OpenMP's spinning threads fight over the cores and every torch test runs several times slower.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -34,6 +34,17 @@ PURE_MODULES = ["inception_lab.checks", "inception_lab.shapes", "inception_lab.c
                 "inception_lab.papers.batch_normalization"]
 
 
+# Full-size networks built once for this file: the tests below only read them (shapes, labels, diagrams).
+@pytest.fixture(scope="module")
+def googlenet_model():
+    return gn.googlenet(aux_logits=False, init_weights="pytorch").eval()
+
+
+@pytest.fixture(scope="module")
+def bn_inception_model():
+    return bi.bn_inception(init_weights="pytorch").eval()
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Layout
 # ---------------------------------------------------------------------------------------------------------
@@ -159,12 +170,12 @@ def test_googlenet_modules_describe_themselves_with_the_formula_layers_specs(ato
     assert naive.spec() == inception_cost.naive_spec(192, 64, 128, 32, bias=bias, batchnorm=batchnorm)
 
 
-def test_branch_labels_and_channels_come_from_the_layers():
+def test_branch_labels_and_channels_come_from_the_layers(bn_inception_model):
     module = gn.Inception(192, 64, 96, 128, 16, 32, 32, branch3_kernel_size=3)  # torchvision's "5x5" is a 3x3
     assert module.branch_labels == {"branch1": "1x1", "branch2": "1x1 -> 3x3", "branch3": "1x1 -> 3x3",
                                     "branch4": "3x3 max-pool -> 1x1"}
     assert module.branch_channels == {"branch1": 64, "branch2": 128, "branch3": 32, "branch4": 32}
-    stride2 = bi.bn_inception().inception4e
+    stride2 = bn_inception_model.inception4e
     assert stride2.branch_labels["branch4"] == "3x3/2 max-pool" and stride2.branch_channels["branch4"] == 608
 
 
@@ -215,8 +226,8 @@ def test_contract_errors():
 # ---------------------------------------------------------------------------------------------------------
 # The shape walk
 # ---------------------------------------------------------------------------------------------------------
-def test_stage_shapes_agree_with_a_forward_pass():
-    model = gn.googlenet(aux_logits=False, init_weights="pytorch").eval()
+def test_stage_shapes_agree_with_a_forward_pass(googlenet_model):
+    model = googlenet_model
     expected = shape_walk.stage_shapes(model, 96, 80)
     x = torch.zeros(1, 3, 96, 80)
     with torch.no_grad():
@@ -238,8 +249,8 @@ def test_receptive_fields_of_stacks():
     assert shapes.apply(branches, start).field.size == (5, 5)  # a concatenation sees the union
 
 
-def test_too_small_inputs_name_the_stage():
-    model = gn.googlenet(aux_logits=False, init_weights="pytorch")
+def test_too_small_inputs_name_the_stage(googlenet_model):
+    model = googlenet_model
     with pytest.raises(ValueError, match=r"a 20x20 input is too small.*smallest input this network accepts is 31x31"):
         model.stage_shapes(20, 20)
     with pytest.raises(ValueError, match="too small"):
@@ -267,8 +278,8 @@ def test_module_diagram_shows_every_layer_and_the_concatenation():
     plt.close(fig)
 
 
-def test_network_diagram_lists_the_stages_with_shapes():
-    model = bi.bn_inception(init_weights="pytorch")
+def test_network_diagram_lists_the_stages_with_shapes(bn_inception_model):
+    model = bn_inception_model
     rows = diagrams.network_stages(model, 224, 224)
     assert rows[0][0] == "conv1" and rows[-1][0] == "avgpool"
     assert {name: shape.chw for name, _, shape, _ in rows}["inception4e"] == (1056, 7, 7)
