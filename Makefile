@@ -22,6 +22,10 @@ PARALLEL := -n 2 --dist loadfile
 # scripts/colab_like_check.sh sets the same three variables.
 OTHER_MACHINE := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 INCEPTION_LAB_SEED=1
 CELL_TIMEOUT ?= 600
+# Notebooks executed two at a time: one compute thread per kernel, or OpenMP's spinning threads fight over the two
+# cores (measured beside chapter 5: chapter 6 took 228 s, 99 s with one thread). tests/conftest.py does the same
+# for make test.
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: help venv book test test-fast lint notebooks other-machine colab-check student bench pyodide lock clean
 
@@ -56,8 +60,8 @@ notebooks: $(STAMP)
 
 # nbmake runs each notebook top to bottom and fails on the first error (outputs are not compared, nothing is written).
 other-machine: $(STAMP)
-	$(OTHER_MACHINE) $(PY) -m pytest -o addopts="" -p no:cacheprovider --nbmake --nbmake-timeout=$(CELL_TIMEOUT) \
-		$(PARALLEL) --durations=0 $(NOTEBOOKS)
+	$(ONE_THREAD) $(OTHER_MACHINE) $(PY) -m pytest -o addopts="" -p no:cacheprovider --nbmake \
+		--nbmake-timeout=$(CELL_TIMEOUT) $(PARALLEL) --durations=0 $(NOTEBOOKS)
 
 colab-check:
 	bash scripts/colab_like_check.sh

@@ -33,6 +33,10 @@ IPYKERNEL="${COLAB_IPYKERNEL:-6.17.1}"      # and ipykernel 6.17.1
 CELL_TIMEOUT="${CELL_TIMEOUT:-600}"
 # The same three variables as the Makefile's OTHER_MACHINE (`make other-machine`).
 OTHER_MACHINE=(ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 INCEPTION_LAB_SEED=1)
+# Two notebooks run at a time (-n 2): one compute thread per kernel, or OpenMP's spinning threads fight over the
+# cores (measured beside chapter 5: chapter 6 took 228 s, 99 s with one thread). Results do not change: the chapters
+# set one thread on the CPU themselves (runtime.use_reproducible_threads), all but chapters 1 and 6.
+ONE_THREAD=(OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
 PY="${COLAB_PYTHON:-}"
 if [ -z "$PY" ]; then
   if [ -x /root/.pyenv/versions/3.12.1/bin/python ]; then PY=/root/.pyenv/versions/3.12.1/bin/python
@@ -90,10 +94,11 @@ mkdir -p "$WORK/run"
 cp "$WORK"/clone/notebooks/[0-9][0-9]_*.ipynb "$WORK/run/"
 "$COLAB" "$WORK/clone/scripts/make_student.py" --out "$WORK/run/student" "$WORK"/clone/notebooks/01_*.ipynb
 echo "   ${OTHER_MACHINE[*]}"
-(cd "$WORK/run" && env "${OTHER_MACHINE[@]}" "$COLAB" -m pytest -p no:cacheprovider --nbmake --overwrite \
-  --nbmake-timeout="$CELL_TIMEOUT" -n 2 --dist loadfile --durations=0 ./*.ipynb student/*.ipynb)
+(cd "$WORK/run" && env "${ONE_THREAD[@]}" "${OTHER_MACHINE[@]}" "$COLAB" -m pytest -p no:cacheprovider --nbmake \
+  --overwrite --nbmake-timeout="$CELL_TIMEOUT" -n 2 --dist loadfile --durations=0 ./*.ipynb student/*.ipynb)
 "$COLAB" "$WORK/clone/scripts/check_widgets.py" --committed "$WORK/clone/notebooks" "$WORK"/run/*.ipynb \
   "$WORK"/run/student/*.ipynb
 # The student version's exercise cells call their checkers with no answer: feedback ("Not yet ..."), no error.
-grep -q "Not yet" "$WORK"/run/student/01_*.ipynb || { echo "FAIL: the student notebook shows no exercise feedback"; exit 1; }
+grep -q "Not yet" "$WORK"/run/student/01_*.ipynb \
+  || { echo "FAIL: the student notebook shows no exercise feedback"; exit 1; }
 step "passed"
