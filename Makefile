@@ -53,7 +53,7 @@ test: lint
 	$(PY) -m pytest $(PARALLEL)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests $(PARALLEL) -m "not book"
+	$(PY) -m pytest tests $(PARALLEL) -m "not book and not slow"
 
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)

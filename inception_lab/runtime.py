@@ -139,12 +139,12 @@ def machine_receipt() -> dict[str, object]:
     """The machine a benchmark ran on, for its results file (every benchmark records this one dict).
 
     Keys: ``cpu_model``, ``logical_cpus``, ``cpu_capability`` (the SIMD level ATen's kernels use, e.g. ``AVX512``),
-    ``threads`` (``torch.get_num_threads()`` when the receipt is taken), ``gpu`` (the CUDA device's name, or
-    ``None``), ``platform``, ``python``, ``torch_version`` and ``load_average`` (1, 5, 15 min: how busy the machine
+    ``threads`` (``torch.get_num_threads()`` when the receipt is taken), ``cuda_device`` (the CUDA device's name,
+    or ``None``), ``platform``, ``python``, ``torch_version`` and ``load_average`` (1, 5, 15 min: how busy the machine
     was; take the receipt at the end of a run).
     """
     return dict(cpu_model=cpu_model(), logical_cpus=os.cpu_count(),
                 cpu_capability=torch.backends.cpu.get_cpu_capability(), threads=torch.get_num_threads(),
-                gpu=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+                cuda_device=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
                 platform=platform.platform(), python=platform.python_version(), torch_version=torch.__version__,
                 load_average=load_average())

@@ -60,7 +60,7 @@ def one_cpu_thread():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that need the built book are marked ``book`` (``make test-fast`` leaves them out)."""
+    """Tests that need the built book are marked ``book`` (``make test-fast`` leaves them out, and ``slow`` ones)."""
     for item in items:
         if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
