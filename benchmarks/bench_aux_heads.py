@@ -92,7 +92,8 @@ def summary_md(result: dict) -> str:
     s = result["settings"]
     lines = ["# Auxiliary classifiers on the mini GoogLeNet", "",
              f"Written by `benchmarks/bench_aux_heads.py` on {result['date']}; torch {result['torch_version']}, "
-             f"{result['threads']} thread(s); {result['machine']['cpu_model']} ({result['machine']['logical_cpus']} CPUs, "
+             f"{result['threads']} thread(s); {result['machine']['cpu_model']} "
+             f"({result['machine']['logical_cpus']} CPUs, "
              f"load average at the end {result['machine']['load_average']}).", "",
              f"* data: shapes {s['data']['image_size']} px, clutter {s['data']['clutter']}, noise "
              f"{s['data']['noise']}, {s['n_train']} training / {s['data']['n_test']} test images (data seed "

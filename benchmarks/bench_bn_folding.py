@@ -13,12 +13,12 @@ machine shared with other processes (the book's 2-core reference machine runs se
 than free cores make the OpenMP workers wait for each other, and one forward pass was measured 20x slower with 2
 threads than with 1; on an idle machine pass ``--threads 1,2`` (or more).
 
-Method: for each thread count, ``--warmup`` untimed runs of each model, then ``--reps`` timed repetitions in which
-the folded and unfolded model alternate (swapping which goes first every repetition), so that a change in machine
-load hits both alike. Each forward pass
-is timed twice: wall-clock (``time.perf_counter``: the latency a user sees) and CPU time of this process
-(``time.process_time``: the work done, much less disturbed by other processes on a shared machine; with several
-threads it also counts their busy-waiting). Reported: medians; speed-up = median(unfolded) / median(folded).
+Method (:func:`inception_lab.experiments.timing.time_modules`): for each thread count, ``--warmup`` untimed runs
+of each model, then ``--reps`` timed repetitions in which the folded and unfolded model alternate (swapping which
+goes first every repetition), so that a change in machine load hits both alike. Each forward pass is timed twice:
+wall-clock (``time.perf_counter``: the latency a user sees) and CPU time of this process (``time.process_time``:
+the work done, much less disturbed by other processes on a shared machine; with several threads it also counts
+their busy-waiting). Reported: medians; speed-up = median(unfolded) / median(folded).
 The load average before and after is recorded, since other processes compete for the same cores.
 
 Writes ``benchmarks/results/bn_folding.json`` (all numbers) and ``benchmarks/results/bn_folding.md`` (a summary).
@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -40,32 +38,19 @@ import torch
 from torch import nn
 
 from inception_lab.cost import count
+from inception_lab.experiments.timing import time_modules
 from inception_lab.models.bn_inception import bn_inception, mini_bn_inception
 from inception_lab.nn.folding import fold_batchnorm
-from inception_lab.runtime import cpu_model, load_average
+from inception_lab.runtime import load_average, machine_receipt
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-
-
-
-
 def time_pair(model: nn.Module, folded: nn.Module, x: torch.Tensor, reps: int,
               warmup: int) -> dict[str, dict[str, list[float]]]:
-    """Wall-clock and process CPU seconds per forward pass of both models, interleaved."""
-    times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in ("unfolded", "folded")}
-    with torch.inference_mode():
-        for _ in range(warmup):
-            model(x), folded(x)
-        for i in range(reps):
-            order = [("unfolded", model), ("folded", folded)]
-            for name, m in (order if i % 2 == 0 else order[::-1]):
-                wall, cpu = time.perf_counter(), time.process_time()
-                m(x)
-                times[name]["cpu"].append(time.process_time() - cpu)
-                times[name]["wall"].append(time.perf_counter() - wall)
-    return times
+    """Wall-clock and process CPU seconds per forward pass of both models, interleaved (:func:`time_modules`)."""
+    timings = time_modules({"unfolded": model, "folded": folded}, x, reps=reps, warmup=warmup, modes=("forward",))
+    return {name: timings.seconds[name]["forward"] for name in ("unfolded", "folded")}
 
 
 def summarise(seconds: list[float]) -> dict[str, float]:
@@ -110,7 +95,7 @@ def run_case(name: str, build: Callable[[], nn.Module], input_shape: tuple[int, 
 
 def write_markdown(result: dict, path: Path) -> None:
     m = result["machine"]
-    loads = (m["load_average_before"] or []) + (m["load_average_after"] or [])
+    loads = (m["load_average_before"] or []) + (m["load_average"] or [])
     busy = bool(loads) and max(loads[:1] + loads[3:4]) > (m["logical_cpus"] or 1)  # the 1-minute averages
     note = (" -- above the number of CPUs: other processes shared these cores, so wall-clock times are noisy; the "
             "variants alternate, so their ratio is fairer than the absolute numbers, and CPU time is the steadier "
@@ -122,7 +107,7 @@ def write_markdown(result: dict, path: Path) -> None:
         "",
         f"* CPU: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; `torch.set_num_threads` = {result['threads']}",
         f"* torch {m['torch_version']}, Python {m['python']}, {m['platform']}",
-        f"* load average (1, 5, 15 min) before: {m['load_average_before']}, after: {m['load_average_after']}{note}",
+        f"* load average (1, 5, 15 min) before: {m['load_average_before']}, after: {m['load_average']}{note}",
         f"* {result['warmup']} warm-up runs, then {result['reps']} timed repetitions per variant; median reported",
         "",
         "Medians in ms. Wall: `time.perf_counter`; CPU: `time.process_time` of the benchmark process.",
@@ -156,20 +141,13 @@ def main() -> None:
     if min(threads) < 1 or args.reps < 2 or args.warmup < 0:
         raise SystemExit("--threads values must be >= 1, --reps >= 2, --warmup >= 0")
 
-    machine = {
-        "cpu_model": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "load_average_before": load_average(),
-    }
+    load_before = load_average()
     start = time.perf_counter()
     cases = []
     for n in threads:
         cases.append(run_case("bn_inception", bn_inception, (1, 3, 224, 224), n, args.reps, args.warmup))
         cases.append(run_case("mini_bn_inception", mini_bn_inception, (128, 3, 32, 32), n, args.reps, args.warmup))
-    machine["load_average_after"] = load_average()
+    machine = dict(machine_receipt(), load_average_before=load_before)  # its load_average: at the end
     result = {"benchmark": "bn_folding", "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "threads": threads,
               "reps": args.reps, "warmup": args.warmup, "wall_seconds": round(time.perf_counter() - start, 1),
               "machine": machine, "cases": cases}

@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -38,7 +36,7 @@ from torch import nn
 
 from inception_lab.data import loaders, make_shapes_dataset
 from inception_lab.models.bn_inception import mini_bn_inception
-from inception_lab.runtime import SEED_ENV, cpu_model, seed_everything, seed_offset
+from inception_lab.runtime import SEED_ENV, machine_receipt, seed_everything, seed_offset
 from inception_lab.train import evaluate, fit
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -139,7 +137,8 @@ def summary_md(result: dict) -> str:
         lines.append(f"| {lr} | {fmt(s[f'no BN @ {lr}'], 'acc')} | {fmt(s[f'BN, running averages @ {lr}'], 'acc')} | "
                      f"{fmt(s[f'BN, recomputed @ {lr}'], 'acc')} | {fmt(s[f'no BN @ {lr}'], 'loss')} | "
                      f"{fmt(s[f'BN, recomputed @ {lr}'], 'loss')} |")
-    diverged = [f"seed {r['seed']} {'BN' if r['bn'] else 'no BN'} lr {r['lr']}" for r in result["runs"] if r["diverged"]]
+    diverged = [f"seed {r['seed']} {'BN' if r['bn'] else 'no BN'} lr {r['lr']}"
+                for r in result["runs"] if r["diverged"]]
     lines += ["", f"Runs whose loss was not finite (diverged): {', '.join(diverged) or 'none'}."]
     return "\n".join(lines) + "\n"
 
@@ -158,9 +157,7 @@ def main() -> None:
     result = dict(benchmark="bn_lr_sweep", date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), threads=args.threads,
                   seeds=seeds, learning_rates=list(LEARNING_RATES), data=DATA, training=TRAINING,
                   wall_seconds=round(time.perf_counter() - start, 1),
-                  machine=dict(cpu_model=cpu_model(), logical_cpus=os.cpu_count(), torch_version=torch.__version__,
-                               cpu_capability=torch.backends.cpu.get_cpu_capability(),
-                               python=platform.python_version(), platform=platform.platform()),
+                  machine=machine_receipt(),
                   runs=runs)
     result["summary"] = summary(result)
     RESULTS.mkdir(parents=True, exist_ok=True)

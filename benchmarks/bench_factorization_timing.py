@@ -8,11 +8,12 @@ Cases: n = 3, 5, 7 with 64 and 192 channels (in = middle = out) on a 17x17 grid,
 stack of 3x3 (:class:`inception_lab.nn.layers.StackedConv`). All convolutions are plain ``nn.Conv2d`` without bias or
 activation, so the comparison is the convolutions alone.
 
-Method (:func:`inception_lab.experiments.timing.time_modules`): per case and round, warm-up runs, then ``--reps`` repetitions in
-which every variant runs once, in a rotating order; forward (``torch.inference_mode``) and forward + backward are
-timed separately. Reported per round: median(variant) / median(n x n), for wall-clock and process CPU time; over
-``--rounds`` rounds (each with freshly initialised weights, ``torch.manual_seed(round)``): the median ratio and its
-range. The MAC ratio comes from :mod:`inception_lab.cost.factorization` and is checked against ``cost.count``.
+Method (:func:`inception_lab.experiments.timing.time_modules`): per case and round, warm-up runs, then ``--reps``
+repetitions in which every variant runs once, in a rotating order; forward (``torch.inference_mode``) and forward +
+backward are timed separately. Reported per round: median(variant) / median(n x n), for wall-clock and process CPU
+time; over ``--rounds`` rounds (each with freshly initialised weights, ``torch.manual_seed(round)``): the median
+ratio and its range. The MAC ratio comes from :mod:`inception_lab.cost.factorization` and is checked against
+``cost.count``.
 
 Writes ``benchmarks/results/factorization_timing.json`` and ``.md``. Takes about 3 minutes on two shared cores.
 """
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ from inception_lab.cost import count
 from inception_lab.cost.factorization import explore
 from inception_lab.experiments.timing import time_modules
 from inception_lab.nn.layers import FactorizedConv, StackedConv
-from inception_lab.runtime import cpu_model, load_average
+from inception_lab.runtime import load_average, machine_receipt
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NS = (3, 5, 7)
@@ -95,7 +94,7 @@ def write_markdown(result: dict, path: Path) -> None:
         "",
         f"* CPU: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; `torch.set_num_threads` = {result['threads']}",
         f"* torch {m['torch_version']}, Python {m['python']}, {m['platform']}",
-        f"* load average (1, 5, 15 min) before: {m['load_average_before']}, after: {m['load_average_after']}",
+        f"* load average (1, 5, 15 min) before: {m['load_average_before']}, after: {m['load_average']}",
         f"* {result['rounds']} rounds (weights seeded 0..{result['rounds'] - 1}), each {result['warmup']} warm-up "
         f"runs and {result['reps']} interleaved repetitions per variant; batch {result['batch']}, grid "
         f"{GRID}x{GRID}, in = middle = out channels, no bias, no activation",
@@ -129,12 +128,10 @@ def main() -> None:
     if args.threads < 1 or args.rounds < 1 or args.reps < 1 or args.warmup < 0 or args.batch < 1:
         raise SystemExit("--threads, --rounds, --reps and --batch must be >= 1, --warmup >= 0")
     torch.set_num_threads(args.threads)
-    machine = {"cpu_model": cpu_model(), "logical_cpus": os.cpu_count(), "torch_version": torch.__version__,
-               "python": platform.python_version(), "platform": platform.platform(),
-               "load_average_before": load_average()}
+    load_before = load_average()
     start = time.perf_counter()
     cases = [run_case(n, c, args) for c in WIDTHS for n in NS]
-    machine["load_average_after"] = load_average()
+    machine = dict(machine_receipt(), load_average_before=load_before)  # its load_average: at the end
     result = {"benchmark": "factorization_timing", "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
               "threads": args.threads, "rounds": args.rounds, "reps": args.reps, "warmup": args.warmup,
               "batch": args.batch, "grid": GRID, "wall_seconds": round(time.perf_counter() - start, 1),

@@ -5,12 +5,13 @@ Usage:
 
 Chapter 5 trains, live and for one seed, a reduction ``k x d x d -> 2k x d/2 x d/2`` (pool first, conv first, or the
 parallel module of [Rethinking, Fig. 10]) together with a linear decoder that reconstructs the input feature map
-(:mod:`inception_lab.experiments.representation`), and reports the recovered variance R^2 on held-out maps. This script runs the same
-experiment longer (``--steps``) for several training seeds and both pooling types, so the chapter can say which
-differences hold:
+(:mod:`inception_lab.experiments.representation`), and reports the recovered variance R^2 on held-out maps. This
+script runs the same experiment longer (``--steps``) for several training seeds and both pooling types, so the
+chapter can say which differences hold:
 
-* data: :func:`inception_lab.experiments.representation.feature_maps` with the defaults of :data:`inception_lab.experiments.representation.DEFAULTS`
-  (8 channels, 32x32, 1024 training and 256 test maps, data seed 0: the same maps for every run);
+* data: :func:`inception_lab.experiments.representation.feature_maps` with the defaults of
+  :data:`inception_lab.experiments.representation.DEFAULTS` (8 channels, 32x32, 1024 training and 256 test maps, data
+  seed 0: the same maps for every run);
 * training: Adam, learning rate and batch size of ``DEFAULTS``, ``--steps`` steps, the same for every strategy;
 * recorded: R^2 per run, the reduction's parameters and MACs.
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from datetime import datetime, timezone
@@ -32,21 +32,22 @@ import torch
 
 from inception_lab.cost.grid_reduction import POOLS, STRATEGIES
 from inception_lab.experiments import representation
-from inception_lab.runtime import cpu_model
+from inception_lab.runtime import machine_receipt
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def machine() -> str:
-    """The processor's model name and architecture."""
-    return f"{cpu_model()} ({platform.machine()})"
+def machine_line(machine: dict | str) -> str:
+    """The processor, from the receipt (older results files recorded a string)."""
+    return machine if isinstance(machine, str) else f"{machine['cpu_model']} ({machine['logical_cpus']} CPUs)"
 
 
 def summary_md(result: dict) -> str:
     s = result["settings"]
     lines = ["# Grid reduction: variance of the input map recovered after each reduction", "",
              f"Written by `benchmarks/bench_grid_reduction.py` on {result['date']}; torch {result['torch_version']}, "
-             f"{result['threads']} thread(s), {result['machine']}; {result['cpu_time_s']:.0f} s CPU in total.", "",
+             f"{result['threads']} thread(s), {machine_line(result['machine'])}; {result['cpu_time_s']:.0f} s CPU in "
+             "total.", "",
              f"* maps: {s['channels']} channels, {s['image_size']}x{s['image_size']}, {s['n_train']} training / "
              f"{s['n_test']} test maps (data seed 0)",
              f"* training: Adam lr {s['lr']}, batch {s['batch_size']}, {s['steps']} steps; seeds {result['seeds']}", "",
@@ -88,7 +89,7 @@ def main() -> None:
             summary.append(dict(pool=pool, strategy=strategy, macs=mine[0]["macs"], params=mine[0]["params"],
                                 r2=values, r2_mean=statistics.fmean(values), r2_min=min(values), r2_max=max(values)))
     result = dict(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"), torch_version=torch.__version__,
-                  threads=args.threads, machine=machine(),
+                  threads=args.threads, machine=machine_receipt(),
                   cpu_time_s=time.process_time() - start, seeds=seeds,
                   settings=dict(d, steps=args.steps), runs=runs, summary=summary)
     RESULTS.mkdir(exist_ok=True)

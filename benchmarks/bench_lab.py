@@ -6,21 +6,21 @@ Usage:
 Chapter 7 trains the mini presets live for a few dozen steps, one seed: one sample. This script runs the
 comparison longer and over several seeds so that the chapter can say which differences hold:
 
-* presets: every preset of :data:`inception_lab.experiments.budget.LAB_PRESETS` that the library has, with its budget options
-  (equal MACs per 32x32 image within 15 %; no auxiliary heads, no dropout);
+* presets: every preset of :data:`inception_lab.experiments.budget.LAB_PRESETS` that the library has, with its budget
+  options (equal MACs per 32x32 image within 15 %; no auxiliary heads, no dropout);
 * data: :func:`~inception_lab.data.make_shapes_dataset` at 32 px, clutter 3, noise 0.05 (the easier setting, so a
-  short budget separates the networks), ``--n-train`` training and 1000 test images, data seed 0 (the same images
-  for every run);
-* training: :func:`inception_lab.experiments.runner.run_lab` -- :func:`~inception_lab.train.fit` with Adam, learning rate 2e-3,
-  batch 32, ``--epochs`` epochs, ``channels_last``, on the CPU with ``--threads`` threads; each seed fixes the
-  initial weights and the batch order;
-* time: each run's wall and CPU time, plus :func:`inception_lab.experiments.runner.time_steps` (median CPU milliseconds per
-  training step, presets interleaved), whose ratios do not depend on what else the machine was doing.
+  short budget separates the networks), ``--n-train`` training and 1000 test images, data seed 0 (the same images for
+  every run);
+* training: :func:`inception_lab.experiments.runner.run_lab` -- :func:`~inception_lab.train.fit` with Adam, learning
+  rate 2e-3, batch 32, ``--epochs`` epochs, ``channels_last``, on the CPU with ``--threads`` threads; each seed fixes
+  the initial weights and the batch order;
+* time: each run's wall and CPU time, plus :func:`inception_lab.experiments.runner.time_steps` (median CPU
+  milliseconds per training step, presets interleaved), whose ratios do not depend on what else the machine was doing.
 
-Writes ``benchmarks/results/lab.json`` (:meth:`inception_lab.experiments.runner.LabResults.save`: every run with its receipt) and
-``benchmarks/results/lab.md`` (the table, the receipts, and which differences are within the spread between seeds).
-About 5 minutes of CPU time with the defaults (twelve runs of 189 steps). On a shared machine, run one process
-per seed and merge (how ``benchmarks/results/lab.json`` was made)::
+Writes ``benchmarks/results/lab.json`` (:meth:`inception_lab.experiments.runner.LabResults.save`: every run with its
+receipt) and ``benchmarks/results/lab.md`` (the table, the receipts, and which differences are within the spread
+between seeds). About 5 minutes of CPU time with the defaults (twelve runs of 189 steps). On a shared machine, run one
+process per seed and merge (how ``benchmarks/results/lab.json`` was made)::
 
     for s in 0 1 2; do python benchmarks/bench_lab.py --seeds $s --out /tmp/lab_$s.json & done; wait
     python benchmarks/bench_lab.py --merge /tmp/lab_0.json /tmp/lab_1.json /tmp/lab_2.json

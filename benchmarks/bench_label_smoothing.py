@@ -9,10 +9,11 @@ paired comparison over several seeds so the chapter can say which differences ho
 * data: :func:`~inception_lab.data.make_shapes_dataset` at 32 px, easier setting (``clutter=3, noise=0.05``),
   ``--n-train`` training and 1000 test images, data seed 0 (the same images in every run);
 * model: ``mini_inception_v3(width_divisor=16)`` (no auxiliary head, dropout 0);
-* training: :func:`~inception_lab.train.fit`, Adam lr 2e-3, batch 64, ``--epochs`` epochs, ``label_smoothing``
-  0 or 0.1. Each seed is a *paired* run: both start from the same initial weights and see the same batches;
+* training: :func:`~inception_lab.train.fit`, Adam lr 2e-3, batch 64, ``--epochs`` epochs, ``label_smoothing`` 0 or
+  0.1. Each seed is a *paired* run: both start from the same initial weights and see the same batches;
 * recorded on the test set (eval mode): accuracy, mean confidence (top softmax probability), expected calibration
-  error (10 bins), and the logit gap (top logit minus the mean of the others); :mod:`inception_lab.experiments.calibration`.
+  error (10 bins), and the logit gap (top logit minus the mean of the others);
+  :mod:`inception_lab.experiments.calibration`.
 
 Writes ``benchmarks/results/label_smoothing.json`` and ``.md``. About 13 minutes of CPU time with the defaults (the
 recorded run: 2 threads, 8 minutes); 3 epochs on 1600 images left the networks at 12-40 % accuracy, too early to
@@ -75,7 +76,8 @@ def main() -> None:
     by = {eps: [r for r in runs if r["label_smoothing"] == eps] for eps in EPSILONS}
     metrics = ("test_accuracy", "confidence", "ece", "logit_gap")
     mean = {str(eps): {m: statistics.mean(r[m] for r in rs) for m in metrics} for eps, rs in by.items()}
-    paired = {m: [s[m] - p[m] for p, s in zip(by[0.0], by[0.1])] for m in metrics}  # smoothed - plain, per seed
+    # smoothed - plain, per seed
+    paired = {m: [s[m] - p[m] for p, s in zip(by[0.0], by[0.1], strict=True)] for m in metrics}
     record = dict(seeds=seeds, epochs=args.epochs, n_train=args.n_train, data=DATA, model=dict(
         preset="mini_inception_v3", **MODEL), training=TRAINING, threads=args.threads, runs=runs, mean=mean,
         paired_difference_smoothed_minus_plain=paired, torch=torch.__version__, machine=machine_receipt(),
@@ -90,7 +92,8 @@ def main() -> None:
              f"* data: shapes 32 px, clutter 3, noise 0.05, {args.n_train} training / 1000 test images (data seed 0)",
              f"* model: mini_inception_v3(width_divisor=16); training: Adam lr 2e-3, batch 64, {args.epochs} epochs",
              f"* paired runs (same initial weights and batches) for seeds {seeds}", "",
-             "| seed | eps | test acc | confidence | ECE | logit gap | CPU time (s) |", "|---:|---:|---:|---:|---:|---:|---:|"]
+             "| seed | eps | test acc | confidence | ECE | logit gap | CPU time (s) |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         lines.append(f"| {r['seed']} | {r['label_smoothing']} | {100 * r['test_accuracy']:.1f} % | "
                      f"{r['confidence']:.3f} | {r['ece']:.3f} | {r['logit_gap']:.2f} | {r['cpu_time_s']:.0f} |")

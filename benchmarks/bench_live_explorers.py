@@ -21,24 +21,23 @@ Takes about a minute.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
 import subprocess
 import sys
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 from inception_lab.cost import explorers
-from inception_lab.runtime import cpu_model, load_average
+from inception_lab.runtime import load_average, machine_receipt
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from serve_book import serve  # noqa: E402  (the loopback server the browser tests use too)
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PAGES = {"inception-module": "notebooks/01_inception_module.html", "factorization": "notebooks/04_factorization.html",
          "grid-reduction": "notebooks/05_grid_reduction.html"}
@@ -58,16 +57,6 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 def slider_values(name: str, updates: int, rng: random.Random) -> list[tuple[str, str]]:
     """``updates`` (slider id, value) pairs: the explorer's sliders in turn, each set to a random value of its grid."""
     sliders = [c for c in explorers.EXPLORERS[name][0] if c.kind != "choice"]
@@ -83,10 +72,9 @@ def slider_values(name: str, updates: int, rng: random.Random) -> list[tuple[str
 def measure(html: Path, updates: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    server, base = serve(html)
     rng = random.Random(0)
     per_explorer = {}
-    with sync_playwright() as playwright:
+    with serve(html) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         version = browser.version
         for name, page_path in PAGES.items():
@@ -113,7 +101,6 @@ def measure(html: Path, updates: int) -> dict:
                                       update_ms_max=round(max(times), 2), update_ms_all=[round(t, 2) for t in times])
             context.close()
         browser.close()
-    server.shutdown()
     return dict(chromium=version, explorers=per_explorer)
 
 
@@ -122,7 +109,8 @@ def summary_md(result: dict) -> str:
     lines = ["# Live cost explorers: Pyodide start-up and slider-update latency in headless Chromium", "",
              f"Written by `benchmarks/bench_live_explorers.py` on {result['date']}: Chromium {result['chromium']} "
              f"(headless, Playwright), Pyodide {result['pyodide']}; {m['cpu_model']}, {m['logical_cpus']} logical "
-             f"CPUs, {m['platform']}; load average before / after: {m['load_before']} / {m['load_after']}.", "",
+             f"CPUs, {m['platform']}; load average before / after: {m['load_average_before']} / "
+             f"{m['load_average']}.", "",
              "Load: click on \"Run live\" to the explorer ready, with an empty browser cache (core fetched from a "
              "loopback server, started, formula layer imported, first view drawn). Update: one slider move, from "
              "the `input` event to the end of the forced layout after the redraw (Python call included); "
@@ -160,8 +148,7 @@ def main() -> None:
                   updates=args.updates, chromium=measured["chromium"], explorers=measured["explorers"],
                   site=dict(with_core_bytes=total, core_bytes=core, without_core_bytes=total - core,
                             formula_layer_bytes=folder_bytes(args.html / "_live" / "py")),
-                  machine=dict(cpu_model=cpu_model(), logical_cpus=os.cpu_count(), platform=platform.platform(),
-                               python=platform.python_version(), load_before=load_before, load_after=load_average()))
+                  machine=dict(machine_receipt(), load_average_before=load_before))  # its load_average: at the end
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "live_explorers.json").write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / "live_explorers.md").write_text(summary_md(result))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from datetime import datetime, timezone
@@ -31,6 +30,7 @@ import torchvision
 
 from inception_lab.models.inception_v3 import inception_v3
 from inception_lab.nn.losses import AuxOutputs, inception_loss
+from inception_lab.runtime import machine_receipt
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -83,7 +83,7 @@ def main() -> None:
     times: dict[str, dict[str, list[float]]] = {"eval_forward": {"ours": [], "theirs": []},
                                                 "train_step": {"ours": [], "theirs": []}}
     pairs = {"ours": ours, "theirs": theirs}
-    for name, model in pairs.items():  # warm-up
+    for model in pairs.values():  # warm-up
         eval_step(model, x)
     for _ in range(args.reps):
         for name, model in pairs.items():
@@ -100,15 +100,15 @@ def main() -> None:
         summary[what] = dict(median_s=med, ratio_ours_over_theirs=med["ours"] / med["theirs"])
     record = dict(batch=args.batch, reps=args.reps, threads=args.threads, input=[args.batch, 3, 299, 299],
                   identical_eval_outputs=same, times_s=times, summary=summary, torch=torch.__version__,
-                  torchvision=torchvision.__version__, machine=platform.machine(), processor=platform.processor(),
-                  python=platform.python_version(), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                  torchvision=torchvision.__version__, machine=machine_receipt(),
+                  date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
                   command="python benchmarks/bench_v3_speed.py " + " ".join(
                       f"--{k} {v}" for k, v in vars(args).items()))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "v3_speed.json").write_text(json.dumps(record, indent=2) + "\n")
     lines = ["# Inception-v3: ours vs torchvision, same weights (CPU)", "",
              f"Written by `benchmarks/bench_v3_speed.py` on {record['date']}; torch {torch.__version__}, "
-             f"torchvision {torchvision.__version__}, {args.threads} thread(s), {platform.machine()}.", "",
+             f"torchvision {torchvision.__version__}, {args.threads} thread(s), {record['machine']['cpu_model']}.", "",
              f"* input {args.batch} x 3 x 299 x 299; {args.reps} interleaved repetitions after one warm-up each; "
              f"medians", f"* identical eval outputs: {same}", "",
              "| measurement | ours (s) | torchvision (s) | ratio ours / theirs |", "|---|---:|---:|---:|"]

@@ -19,10 +19,11 @@ import torch
 
 from inception_lab import cost, data, train
 from inception_lab.experiments.features import capture_branches
+from inception_lab.experiments.timing import time_modules
 from inception_lab.models import bn_inception, googlenet
 from inception_lab.nn.batchnorm import ScratchBatchNorm2d
 from inception_lab.nn.folding import fold_batchnorm
-from inception_lab.runtime import describe_device, pick_device, seed_everything
+from inception_lab.runtime import describe_device, machine_receipt, pick_device, seed_everything
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results"))
@@ -34,7 +35,7 @@ assert device.type == "cuda", f"this check needs CUDA, got {device}"
 torch.backends.cudnn.allow_tf32 = False  # compare CPU and GPU in true float32
 torch.backends.cuda.matmul.allow_tf32 = False
 results: dict[str, object] = {"device": describe_device(device), "torch": torch.__version__,
-                              "python": platform.python_version()}
+                              "python": platform.python_version(), "machine": machine_receipt()}
 checks: dict[str, bool] = {}
 
 # 1. count() on a model that lives on the GPU equals the CPU count.
@@ -80,21 +81,10 @@ with torch.no_grad():
 checks["fold_batchnorm on cuda (atol 1e-3)"] = fold_diff < 1e-3
 
 
-def latency_ms(m: torch.nn.Module, inp: torch.Tensor, reps: int = 30) -> float:
-    with torch.no_grad():
-        for _ in range(5):
-            m(inp)
-        torch.cuda.synchronize()
-        times = []
-        for _ in range(reps):
-            start = time.perf_counter()
-            m(inp)
-            torch.cuda.synchronize()
-            times.append((time.perf_counter() - start) * 1e3)
-    return sorted(times)[len(times) // 2]
-
-
-results["bn_inception batch 64 fp32 latency ms (unfolded, folded)"] = [latency_ms(model, xb), latency_ms(folded, xb)]
+# Interleaved, with CUDA synchronised before each clock reading (time_modules).
+timings = time_modules({"unfolded": model, "folded": folded}, xb, reps=30, warmup=5, modes=("forward",))
+results["bn_inception batch 64 fp32 latency ms (unfolded, folded)"] = [timings.median_ms("unfolded"),
+                                                                         timings.median_ms("folded")]
 
 # 6. Mixed-precision training of the mini networks on the synthetic data (the chapters' experiment, on a GPU).
 train_set, test_set = data.make_splits(4000, 1000, image_size=32, seed=0)
@@ -113,12 +103,14 @@ results["checks"] = checks
 out = pathlib.Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
 (out / "gpu_check.json").write_text(json.dumps(results, indent=2))
-lines = ["# GPU check\n", f"Written by `benchmarks/gpu_check.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n",
-         f"* device: {results['device']}; torch {results['torch']}; Python {results['python']}",
+written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+lines = ["# GPU check\n", f"Written by `benchmarks/gpu_check.py` on {written}.\n",
+         f"* device: {results['device']}; torch {results['torch']}; Python {results['python']}; CPU "
+         f"{results['machine']['cpu_model']}",
          "* TF32 disabled for the CPU/GPU comparisons\n", "| check | passed |", "|---|---|"]
 lines += [f"| {k} | {'yes' if v else 'NO'} |" for k, v in checks.items()]
 lines += ["", "| measurement | value |", "|---|---|"]
-lines += [f"| {k} | {v} |" for k, v in results.items() if k not in ("checks", "device", "torch", "python")]
+lines += [f"| {k} | {v} |" for k, v in results.items() if k not in ("checks", "device", "torch", "python", "machine")]
 (out / "gpu_check.md").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
 raise SystemExit(0 if all(checks.values()) else 1)

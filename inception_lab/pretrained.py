@@ -1,20 +1,16 @@
 """Trained weights: the small ones shipped with the library, and torchvision's ImageNet weights where reachable.
 
-* :func:`load_mini_googlenet` -- the mini GoogLeNet trained on the synthetic shapes (shipped, see below).
-* :func:`load_preset`, :func:`preset_metadata`, :func:`preset_test_set`, :func:`shipped_presets` -- the same for
-  any mini preset whose weights are shipped (``<preset>.pt`` + ``<preset>.json``); chapter 7's lab weights come
-  from ``scripts/train_lab_weights.py``.
+* :func:`load_preset`, :func:`preset_metadata`, :func:`preset_test_set`, :func:`shipped_presets` -- the mini
+  presets whose weights ship with the library, the mini GoogLeNet of chapters 1-2 and the lab's of chapter 7: each
+  is ``inception_lab/weights/<preset>.pt`` (the ``state_dict``: plain tensors, loaded with
+  ``torch.load(..., weights_only=True)``) and ``<preset>.json`` beside it, the record of how it was made (preset and
+  options, data settings, seed, schedule, test accuracy, torch version, date, the file's SHA-256, the command).
 * :func:`load_torchvision_weights` -- torchvision's ImageNet weights for a ``googlenet_tv()`` or an
   ``inception_v3()`` model: downloaded where the internet is reachable (Colab), read from a local file otherwise,
   a clear error if neither.
 
-``inception_lab/weights/mini_googlenet.pt`` holds the ``state_dict`` of a :func:`~inception_lab.models.googlenet.mini_googlenet`
-trained on :func:`~inception_lab.data.make_shapes_dataset` images by ``scripts/train_mini_weights.py`` (CPU, fixed seed);
-``mini_googlenet.json`` next to it records how: the builder and its options, the data settings, the seed, the
-epochs, the test accuracy, the torch version and the date. Chapters 1 and 2 use them to show learned feature maps
-without training first.
-
-Regenerate both files with ``python scripts/train_mini_weights.py`` (a few minutes on a laptop CPU).
+The shipped files are trained on :func:`~inception_lab.data.make_shapes_dataset` images (CPU, fixed seed) by
+``python scripts/train_weights.py --preset NAME``, which holds each preset's settings.
 """
 
 from __future__ import annotations
@@ -34,12 +30,6 @@ from inception_lab.runtime import pick_device
 
 #: Folder of the shipped weights (package data, see ``pyproject.toml``).
 WEIGHTS_DIR = pathlib.Path(__file__).resolve().parent / "weights"
-#: The mini GoogLeNet's ``state_dict`` (load with ``torch.load(..., weights_only=True)``).
-MINI_GOOGLENET_WEIGHTS = WEIGHTS_DIR / "mini_googlenet.pt"
-#: How those weights were made (JSON, written by ``scripts/train_mini_weights.py``).
-MINI_GOOGLENET_METADATA = WEIGHTS_DIR / "mini_googlenet.json"
-
-_REGENERATE = "Regenerate it from the repository root with: python scripts/train_mini_weights.py"
 
 
 def shipped_presets() -> list[str]:
@@ -47,16 +37,8 @@ def shipped_presets() -> list[str]:
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt") if p.with_suffix(".json").is_file())
 
 
-def _files(name: str) -> tuple[pathlib.Path, pathlib.Path]:
-    """(weights, metadata) of a preset; the mini GoogLeNet's through the module constants (tests patch them)."""
-    if name == "mini_googlenet":
-        return MINI_GOOGLENET_WEIGHTS, MINI_GOOGLENET_METADATA
-    return WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.json"
-
-
 def _regenerate(name: str) -> str:
-    return _REGENERATE if name == "mini_googlenet" else (
-        f"Regenerate it from the repository root with: python scripts/train_lab_weights.py --preset {name}")
+    return f"Regenerate it from the repository root with: python scripts/train_weights.py --preset {name}"
 
 
 def preset_metadata(name: str) -> dict[str, Any]:
@@ -70,7 +52,7 @@ def preset_metadata(name: str) -> dict[str, Any]:
     Raises:
         FileNotFoundError: if the file is missing (the message lists the shipped presets and how to regenerate).
     """
-    path = _files(name)[1]
+    path = WEIGHTS_DIR / f"{name}.json"
     if not path.is_file():
         raise FileNotFoundError(f"no shipped weights metadata for {name!r} ({path}); shipped presets: "
                                 f"{shipped_presets()}. {_regenerate(name)}")
@@ -82,17 +64,19 @@ def load_preset(name: str, device: str | torch.device | None = None) -> torch.nn
 
     The model is built with the preset and options recorded in :func:`preset_metadata` and its ``state_dict`` is
     loaded strictly with ``torch.load(..., weights_only=True)`` (plain tensors only, no pickled code). It expects
-    images normalised like :func:`~inception_lab.data.make_shapes_dataset` makes them.
+    images normalised like :func:`~inception_lab.data.make_shapes_dataset` makes them
+    (:data:`~inception_lab.data.SHAPES_MEAN` / :data:`~inception_lab.data.SHAPES_STD`); the recorded
+    ``data.image_size`` is what it was trained on.
 
     Args:
-        name: a preset of :func:`shipped_presets`.
+        name: a preset of :func:`shipped_presets` (``"mini_googlenet"`` for chapters 1-2).
         device: where to put the model; ``None`` picks one with :func:`~inception_lab.runtime.pick_device`.
 
     Raises:
         FileNotFoundError: if the weights or their metadata are missing (the message says how to regenerate them).
     """
     meta = preset_metadata(name)
-    weights = _files(name)[0]
+    weights = WEIGHTS_DIR / f"{name}.pt"
     if not weights.is_file():
         raise FileNotFoundError(f"the weights file {weights} is missing. {_regenerate(name)}")
     model = build_model(meta["model"]["name"], **meta["model"]["options"])
@@ -111,42 +95,6 @@ def preset_test_set(name: str, n: int | None = None) -> ShapesDataset:
     settings = preset_metadata(name)["data"]
     return make_shapes_dataset(settings["n_test"] if n is None else n, settings["image_size"], settings["seed"],
                                split="test", clutter=settings["clutter"], noise=settings["noise"])
-
-
-def mini_googlenet_metadata() -> dict[str, Any]:
-    """The record of how the shipped mini GoogLeNet was trained (:func:`preset_metadata` for it).
-
-    Raises:
-        FileNotFoundError: if the file is missing (the message says how to regenerate it).
-    """
-    return preset_metadata("mini_googlenet")
-
-
-def load_mini_googlenet(device: str | torch.device | None = None) -> GoogLeNet:
-    """The mini GoogLeNet with the shipped trained weights, in eval mode (:func:`load_preset` for it).
-
-    It expects 32x32 images normalised like :func:`~inception_lab.data.make_shapes_dataset` makes them
-    (:data:`~inception_lab.data.SHAPES_MEAN` / :data:`~inception_lab.data.SHAPES_STD`); any size from 16 px up runs.
-
-    Args:
-        device: where to put the model; ``None`` picks one with :func:`~inception_lab.runtime.pick_device`.
-
-    Raises:
-        FileNotFoundError: if the weights or their metadata are missing (the message says how to regenerate them).
-    """
-    model = load_preset("mini_googlenet", device)
-    assert isinstance(model, GoogLeNet)
-    return model
-
-
-def mini_googlenet_test_set(n: int = 1000) -> ShapesDataset:
-    """``n`` synthetic test images made with the recorded data settings (seed, size, clutter, noise).
-
-    With ``n`` equal to the recorded test size (``mini_googlenet_metadata()["data"]["n_test"]``) these are exactly
-    the images the shipped weights were scored on; other ``n`` give other images of the same distribution. The
-    test split never overlaps the training images.
-    """
-    return preset_test_set("mini_googlenet", n)
 
 
 # ---------------------------------------------------------------------------------------------------------

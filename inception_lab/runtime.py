@@ -5,8 +5,9 @@ Two environment variables change how a chapter runs without editing it:
 * ``INCEPTION_LAB_DEVICE`` forces a device (:func:`pick_device`);
 * ``INCEPTION_LAB_SEED=K`` shifts every seed of the library by ``K`` (:func:`effective_seed`), so a notebook written
   with seed 0 runs with seed ``K``: other initial weights, other data, another batch order, other dropout masks.
-  The book's tests run every chapter once this way, to check that what the prose claims does not depend on the
-  seed (CONTRIBUTING.md, "Exact and measured outputs"). Unset, empty or ``0``: every seed is used as written.
+  CI runs every chapter once this way (``scripts/colab_like_check.sh``), to check that what the prose claims does
+  not depend on the seed (CONTRIBUTING.md, "Exact and measured outputs"). Unset, empty or ``0``: every seed is used
+  as written.
 """
 
 from __future__ import annotations
@@ -167,6 +168,15 @@ def load_average() -> list[float] | None:
 
 
 def machine_receipt() -> dict[str, object]:
-    """The machine a benchmark ran on, for its results file: CPU model, logical CPUs, Python, torch, load average."""
-    return dict(cpu_model=cpu_model(), logical_cpus=os.cpu_count(), python=platform.python_version(),
-                torch_version=torch.__version__, load_average=load_average())
+    """The machine a benchmark ran on, for its results file (every benchmark records this one dict).
+
+    Keys: ``cpu_model``, ``logical_cpus``, ``cpu_capability`` (the SIMD level ATen's kernels use, e.g. ``AVX512``),
+    ``threads`` (``torch.get_num_threads()`` when the receipt is taken), ``cuda_device`` (the CUDA device's name,
+    or ``None``), ``platform``, ``python``, ``torch_version`` and ``load_average`` (1, 5, 15 min: how busy the machine
+    was; take the receipt at the end of a run).
+    """
+    return dict(cpu_model=cpu_model(), logical_cpus=os.cpu_count(),
+                cpu_capability=torch.backends.cpu.get_cpu_capability(), threads=torch.get_num_threads(),
+                cuda_device=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+                platform=platform.platform(), python=platform.python_version(), torch_version=torch.__version__,
+                load_average=load_average())

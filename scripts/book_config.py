@@ -1,7 +1,8 @@
 """Print _config.yml with notebook execution switched on (used by `make book`).
 
 The committed _config.yml renders the notebooks' committed outputs (`execute_notebooks: "off"`): those
-outputs are exactly what strict nbval verified in `make test`, so tests never execute a notebook twice.
+outputs are exactly what strict nbval verified in `make test`, so the book build in the tests executes nothing
+(`make test` executes each notebook once, under nbval).
 `make book` instead re-executes every notebook (cached in _build/.jupyter_cache) so the HTML shows fresh
 results. One config file stays the single source of truth; this only flips one key.
 """

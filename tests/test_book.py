@@ -6,6 +6,8 @@ import re
 import pytest
 import yaml
 
+from inception_lab import cost
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -30,7 +32,10 @@ def test_every_toc_page_is_rendered(built_book):
 def test_chapter_1_shows_computed_numbers_and_figures(built_book):
     html = page(built_book, "notebooks/01_inception_module.html")
     assert "{glue" not in html, "an unresolved glue role"
-    assert "303,464,448" in html and "128,049,152" in html  # glued MACs of the naive and reduced 3a
+    # glued MACs of the naive and reduced (3a), as cost.compare_inception_modules computes them
+    naive_and_reduced = cost.compare_inception_modules(192, 28, 64, 96, 128, 16, 32, 32)
+    assert [f"{naive_and_reduced[k].total.macs:,}" for k in ("naive", "reduced")] == ["303,464,448", "128,049,152"]
+    assert "303,464,448" in html and "128,049,152" in html
     assert len(re.findall(r'<img[^>]+src="[^"]+\.png"', html)) >= 4
     assert "Szegedy" in html  # citations resolved
 

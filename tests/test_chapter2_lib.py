@@ -1,6 +1,4 @@
-"""Chapter 2's library pieces: the shipped mini GoogLeNet weights and the feature-map explorer."""
-
-import json
+"""Chapter 2's library pieces: the feature-map explorer (the shipped weights: tests/test_pretrained.py)."""
 
 import matplotlib
 
@@ -9,64 +7,11 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from inception_lab import data, pretrained, train  # noqa: E402
+from inception_lab import data  # noqa: E402
 from inception_lab.experiments.features import branch_offsets, capture_layer_maps, feature_map_layers  # noqa: E402
-from inception_lab.models.googlenet import GoogLeNet, mini_googlenet  # noqa: E402
+from inception_lab.models.googlenet import mini_googlenet  # noqa: E402
 from inception_lab.viz.feature_maps import describe_selection, plot_feature_map_selection  # noqa: E402
 from inception_lab.widgets.feature_maps import FeatureMapExplorer, branch_options  # noqa: E402
-
-# ---------------------------------------------------------------------------------------------------------
-# Shipped weights
-# ---------------------------------------------------------------------------------------------------------
-
-
-def test_weights_are_small_plain_tensors_and_documented():
-    meta = pretrained.mini_googlenet_metadata()
-    assert pretrained.MINI_GOOGLENET_WEIGHTS.is_file()
-    size = pretrained.MINI_GOOGLENET_WEIGHTS.stat().st_size
-    assert size < 2_000_000 and size == meta["file"]["bytes"]
-    state_dict = torch.load(pretrained.MINI_GOOGLENET_WEIGHTS, map_location="cpu", weights_only=True)
-    assert all(isinstance(v, torch.Tensor) for v in state_dict.values())
-    for key in ("model", "data", "training", "results", "torch_version", "date", "command"):
-        assert key in meta
-    assert meta["model"]["name"] == "mini_googlenet"
-    assert {"seed", "clutter", "noise", "image_size", "n_train", "n_test"} <= set(meta["data"])
-    assert sum(v.numel() for k, v in state_dict.items()) == meta["parameters"]
-
-
-def test_load_mini_googlenet_is_in_eval_mode_with_the_recorded_options():
-    model = pretrained.load_mini_googlenet("cpu")
-    assert isinstance(model, GoogLeNet) and not model.training
-    options = pretrained.mini_googlenet_metadata()["model"]["options"]
-    assert model.aux_logits == options["aux_logits"]
-    assert next(model.parameters()).device.type == "cpu"
-    fresh = mini_googlenet(**options)
-    assert [k for k in fresh.state_dict()] == [k for k in model.state_dict()]
-
-
-def test_shipped_weights_classify_the_test_images():
-    model = pretrained.load_mini_googlenet("cpu")
-    test = pretrained.mini_googlenet_test_set(300)
-    _, loader = data.loaders(test, test, batch_size=150)
-    accuracy = train.evaluate(model, loader, device="cpu")["accuracy"]
-    recorded = pretrained.mini_googlenet_metadata()["results"]["test_accuracy"]
-    assert accuracy > 0.6  # chance is 0.1
-    assert abs(accuracy - recorded) < 0.1  # 300 images: within sampling noise of the recorded 2000-image score
-
-
-def test_missing_weights_give_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretrained, "MINI_GOOGLENET_WEIGHTS", tmp_path / "missing.pt")
-    with pytest.raises(FileNotFoundError, match="train_mini_weights.py"):
-        pretrained.load_mini_googlenet("cpu")
-    monkeypatch.setattr(pretrained, "MINI_GOOGLENET_METADATA", tmp_path / "missing.json")
-    with pytest.raises(FileNotFoundError, match="train_mini_weights.py"):
-        pretrained.mini_googlenet_metadata()
-
-
-def test_metadata_is_valid_json_packaged_next_to_the_weights():
-    text = pretrained.MINI_GOOGLENET_METADATA.read_text()
-    assert json.loads(text)["file"]["name"] == pretrained.MINI_GOOGLENET_WEIGHTS.name
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Feature-map explorer

@@ -61,7 +61,10 @@ def test_middle_width_and_unequal_channels_follow_the_general_formula():
 @pytest.mark.parametrize("bias", [False, True])
 def test_same_grid_cost_equals_the_shape_walk_and_torch_counters(n, bias):
     cin, cout, mid, grid = 24, 40, 16, 11
-    atom = (lambda i, o, kernel_size, stride=1, padding=0: nn.Conv2d(i, o, kernel_size, stride, padding, bias=bias))
+
+    def atom(i, o, kernel_size, stride=1, padding=0):
+        return nn.Conv2d(i, o, kernel_size, stride, padding, bias=bias)
+
     modules = {"square": atom(cin, cout, n, padding=n // 2),
                "asymmetric": FactorizedConv(cin, cout, n, mid_channels=mid, between="block", conv_block=atom)}
     if n >= 5:

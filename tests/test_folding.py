@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from inception_lab.cost import count
 from inception_lab.models.bn_inception import mini_bn_inception
@@ -104,3 +105,21 @@ def test_bn_without_running_stats_is_refused():
         fold_conv_bn(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4))
     with pytest.raises(ValueError, match="torch.nn.Module"):
         fold_batchnorm("model")
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("groups", [1, 3])
+@pytest.mark.parametrize("conv_bias", [False, True])
+@pytest.mark.parametrize("affine", [True, False])
+def test_fold_conv_bn_equals_torchs_own_fusion(dtype, tolerance, groups, conv_bias, affine):
+    """The trusted reference: torch.nn.utils.fusion.fuse_conv_bn_eval gives the same weights and bias."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(6, 9, 3, padding=1, groups=groups, bias=conv_bias).to(dtype).eval()
+    bn = randomise_bn(nn.BatchNorm2d(9, affine=affine, eps=1e-3)).to(dtype).eval()
+    ours, theirs = fold_conv_bn(conv, bn), fuse_conv_bn_eval(conv, bn)
+    assert ours.weight.dtype == theirs.weight.dtype == dtype
+    torch.testing.assert_close(ours.weight, theirs.weight, rtol=tolerance, atol=tolerance)
+    torch.testing.assert_close(ours.bias, theirs.bias, rtol=tolerance, atol=tolerance)
+    assert (ours.stride, ours.padding, ours.dilation, ours.groups) == (theirs.stride, theirs.padding, theirs.dilation,
+                                                                       theirs.groups)
+    assert not torch.allclose(ours.weight, conv.weight)  # the fold changed something: the check is not vacuous

@@ -59,7 +59,8 @@ def test_fig9_three_times_more_means_four_times_as_much_on_an_even_grid():
 def test_mixed_6a_costs_match_torchvision():
     rows = {r["strategy"]: r for r in gr.compare_strategies(35, 288, 768)}
     assert rows["parallel"]["widths"] == gr.MIXED_6A
-    assert (rows["parallel"]["params"], rows["parallel"]["macs"]) == (1_153_280, 401_937_408)  # inception_facts §2
+    # torchvision's Mixed_6a, counted (test_inception_v3_reductions_are_fig10_modules counts torchvision's own block)
+    assert (rows["parallel"]["params"], rows["parallel"]["macs"]) == (1_153_280, 401_937_408)
     assert rows["parallel"]["output"] == rows["pool_first"]["output"] == rows["conv_first"]["output"] == (768, 17, 17)
     assert rows["pool_first"]["after_first"] == (288, 17, 17)
     assert rows["conv_first"]["macs"] > 4 * rows["pool_first"]["macs"]
@@ -140,9 +141,17 @@ def test_inception_v3_reductions_are_fig10_modules():
     x = torch.randn(1, 288, 35, 35)
     assert compare_modules(ours, mixed_6a, x, atol=1e-4).same
     report = cost.count(mixed_6a, (1, 288, 35, 35))
-    assert (report.params, report.macs) == (1_153_280, 401_937_408)  # inception_facts §2, Mixed_6a
     mixed_7a = cost.count(InceptionD(768).eval(), (1, 768, 17, 17))
-    assert (mixed_7a.params, mixed_7a.macs) == (1_698_304, 291_004_416)  # Mixed_7a
+    # Anchor: torchvision's own Mixed_6a and Mixed_7a blocks, counted by sum(numel) and FlopCounterMode.
+    tv = pytest.importorskip("torchvision.models.inception")
+    for ours_report, block, shape in ((report, tv.InceptionB(288), (1, 288, 35, 35)),
+                                      (mixed_7a, tv.InceptionD(768), (1, 768, 17, 17))):
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            block.eval()(torch.zeros(shape))
+        assert (ours_report.params, ours_report.macs) == (sum(p.numel() for p in block.parameters()),
+                                                          counter.get_total_flops() // 2)
+    assert (report.params, report.macs) == (1_153_280, 401_937_408)  # the same numbers, as a regression check
+    assert (mixed_7a.params, mixed_7a.macs) == (1_698_304, 291_004_416)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import cpu_threads
 from torch.utils.flop_counter import FlopCounterMode
 
 import inception_lab
@@ -20,8 +21,8 @@ TINY = runner.Recipe(n_train=64, n_test=32, epochs=1, batch_size=16)
 
 @pytest.fixture(scope="module")
 def tiny_results():
-    torch.set_num_threads(1)
-    return runner.run_lab(["mini_googlenet", "mini_bn_inception"], TINY, seeds=[0, 1], device="cpu")
+    with cpu_threads(1):  # restored afterwards: the thread count is global state other tests see
+        return runner.run_lab(["mini_googlenet", "mini_bn_inception"], TINY, seeds=[0, 1], device="cpu")
 
 
 def test_run_lab_records_every_run_with_its_receipt(tiny_results):
@@ -47,8 +48,7 @@ def test_counts_in_the_results_are_the_exact_counts(tiny_results):
         assert run.macs == report.macs == counter.get_total_flops() // 2
 
 
-def test_same_seed_same_run():
-    torch.set_num_threads(1)
+def test_same_seed_same_run(one_cpu_thread):
     a = runner.run_lab(["mini_bn_inception"], TINY, seeds=[3], device="cpu")
     b = runner.run_lab(["mini_bn_inception"], TINY, seeds=[3], device="cpu")
     assert a.runs[0].test_acc == b.runs[0].test_acc and a.runs[0].test_loss == b.runs[0].test_loss

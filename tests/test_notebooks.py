@@ -83,7 +83,8 @@ def is_hidden_assert(cell):
 
 
 def starts_section(cell):
-    return cell["cell_type"] == "markdown" and any(line.startswith("#") for line in "".join(cell["source"]).splitlines())
+    lines = "".join(cell["source"]).splitlines()
+    return cell["cell_type"] == "markdown" and any(line.startswith("#") for line in lines)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -142,3 +143,26 @@ def test_headings_carry_no_manual_numbers(path):
     typed = [line for c in cells(path) if c["cell_type"] == "markdown"
              for line in "".join(c["source"]).splitlines() if re.match(r"#{1,6} \d+\.? ", line)]
     assert not typed, typed
+
+
+def test_the_widget_check_finds_explorers_by_cell_id_and_fails_without_a_widget(tmp_path, monkeypatch):
+    """scripts/check_widgets.py (the Colab-like check): every committed explorer must display a widget when run."""
+    import nbformat
+
+    check_widgets = load_module("scripts/check_widgets.py")
+    view = nbformat.v4.new_output("display_data", data={check_widgets.WIDGET_VIEW: {"model_id": "x"}})
+    committed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("explore()", outputs=[view]),
+                                                nbformat.v4.new_code_cell("print(1)")])
+    (tmp_path / "committed").mkdir()
+    nbformat.write(committed, tmp_path / "committed" / "ch.ipynb")
+    monkeypatch.setattr("sys.argv", ["check_widgets.py", "--committed", str(tmp_path / "committed"),
+                                     str(tmp_path / "ch.ipynb")])
+    executed = nbformat.reads(nbformat.writes(committed), as_version=4)
+    nbformat.write(executed, tmp_path / "ch.ipynb")
+    assert check_widgets.main() == 0
+    executed.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="Explorer(...)")]
+    nbformat.write(executed, tmp_path / "ch.ipynb")
+    assert check_widgets.main() == 1  # ipywidgets 7 printed the object's repr instead of the widget
+    executed.cells = executed.cells[1:]
+    nbformat.write(executed, tmp_path / "ch.ipynb")
+    assert check_widgets.main() == 1  # the explorer cell is gone

@@ -1,8 +1,9 @@
 """Student notebooks: the assignments' master notebooks keep the whole chapter and put every solution inside Otter's
 solution blocks; Otter's student output keeps no solution, needs no Otter, and runs to the end.
 
-The master-notebook tests need no Otter and run everywhere; the tests of Otter's output skip where otter-grader
-(the `classroom` extra) is not installed -- scripts/classroom_check.sh runs them.
+The master-notebook tests need no Otter and run everywhere; the tests of Otter's output (marker `classroom`: they run
+`otter assign` on every chapter) run in `make classroom-check`, and skip where otter-grader (the `classroom` extra)
+is not installed.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def student_notebooks(tmp_path_factory):
     return {path.stem: out / path.stem / "student" / path.name for path in NOTEBOOKS}
 
 
+@pytest.mark.classroom
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_otter_student_notebook_has_no_solution_and_no_otter(path, student_notebooks):
     nb = nbformat.read(path, as_version=4)
@@ -210,6 +212,7 @@ def test_otter_student_notebook_has_no_solution_and_no_otter(path, student_noteb
     assert "hidden=True" not in hidden, "hidden tests must not ship to students"
 
 
+@pytest.mark.classroom
 def test_a_student_notebook_runs_to_the_end_without_otter(student_notebooks):
     # Each checker answers "Not yet" to the untouched answers instead of raising; `import otter` is made to fail.
     nbclient = pytest.importorskip("nbclient")

@@ -1,4 +1,4 @@
-"""Sphinx extension: the cost explorers run live in the rendered book, on the library's own formulas (issue 15).
+"""Sphinx extension: the cost explorers run live in the rendered book, on the library's own formulas.
 
 A chapter marks where a live explorer goes with raw HTML in the markdown cell of its static twin::
 
@@ -11,8 +11,9 @@ At the end of the build it copies into the site, under ``_live/``:
 
 * ``py/``: the formula layer's ``.py`` files, copied from the package (one source of truth), and ``manifest.json``;
 * ``pyodide/``: the Pyodide core (the npm package ``pyodide``, pinned below by version and checksum), fetched once
-  from the npm registry into a cache outside the repository (``$INCEPTION_LAB_PYODIDE_CACHE``, default
-  ``~/.cache/inception-lab/pyodide``) and verified file by file on every build. Never committed.
+  from the npm registry by ``pooch`` into a cache outside the repository (``$INCEPTION_LAB_PYODIDE_CACHE``, default
+  ``~/.cache/inception-lab/pyodide``); every build checks the cached tarball against the pinned checksum and
+  extracts the core files from it afresh. Never committed.
 
 Without the core (no network on the first build, or ``INCEPTION_LAB_PYODIDE=off``) the build still succeeds: the
 log says so, and the pages keep their static twins with the line on how to get the live version.
@@ -22,14 +23,10 @@ log says so, and the pages keep their static twins with the line on how to get t
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import json
 import os
 import pathlib
 import shutil
-import tarfile
-import urllib.request
 from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -37,20 +34,17 @@ ROOT = HERE.parents[1]
 ASSETS = ROOT / "book" / "_live"
 PACKAGE = ROOT / "inception_lab"
 
-#: The pinned Pyodide release (Python 3.13) and its npm tarball's ``dist.integrity`` (sha512 of the .tgz).
+#: The pinned Pyodide release (Python 3.13) and its npm tarball's ``dist.integrity`` (sha512 of the .tgz, base64:
+#: what ``npm view pyodide@0.29.5 dist.integrity`` prints).
 PYODIDE_VERSION = "0.29.5"
 PYODIDE_TARBALL = f"https://registry.npmjs.org/pyodide/-/pyodide-{PYODIDE_VERSION}.tgz"
 PYODIDE_INTEGRITY = "sha512-TkYrUv9m8QmfImADKRmpwZulL48E0uUaBSO+dvRQKyAJc0qh9gu7jn8btyHPh3NZm1r2IH2YrJhIr7Q2B9urAw=="
-#: The core files a page needs (no packages are loaded: the formula layer is standard-library Python), with the
-#: sha256 of each as extracted from that verified tarball.
-CORE_FILES = {
-    "pyodide.js": "7f832a350240263d9946a9c3c877f7bcdab6c37d6dc65f72cd3be5905dca62dd",
-    "pyodide.mjs": "510ca14305230018f50c40fb81be673afd68080e70ce7733fcce6600dd6a1714",
-    "pyodide.asm.js": "356c42f69e1695397e9d8670bd3c2e678248cde76e18bdae1731e848537b47d7",
-    "pyodide.asm.wasm": "54309a5a2cfd757b1f0fdbc9093c92503f7b341500110329d932487183912718",
-    "python_stdlib.zip": "831fd1e535084b972f87c6a35275de3d236efd5166f5e77ce89497710635e73c",
-    "pyodide-lock.json": "14d2c2dba101277999e17135e653d8f15389ad1437f53eae213bf0c3cdff723d",
-}
+#: The same digest as pooch takes it (``algorithm:hex``).
+PYODIDE_HASH = "sha512:" + base64.b64decode(PYODIDE_INTEGRITY.removeprefix("sha512-")).hex()
+#: The core files a page needs, from the tarball's ``package/`` folder (no packages are loaded: the formula layer is
+#: standard-library Python).
+CORE_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+              "pyodide-lock.json")
 #: The torch-free formula layer, relative to the package: what the browser imports (tests/test_layout.py checks
 #: that these import without torch; tests/test_live_explorers.py that they are enough for cost.explorers).
 FORMULA_LAYER = ("__init__.py", "palette.py", "checks.py", "shapes.py", "cost/*.py")
@@ -58,7 +52,7 @@ MARKER = 'class="il-live"'
 
 
 def cache_dir() -> pathlib.Path:
-    """Where the verified core of :data:`PYODIDE_VERSION` is kept: ``$INCEPTION_LAB_PYODIDE_CACHE/<version>``."""
+    """Where the core of :data:`PYODIDE_VERSION` is kept: ``$INCEPTION_LAB_PYODIDE_CACHE/<version>``."""
     base = os.environ.get("INCEPTION_LAB_PYODIDE_CACHE")
     if not base:
         xdg = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
@@ -66,60 +60,31 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(base) / PYODIDE_VERSION
 
 
-def _sha256(path: pathlib.Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def verify_core(folder: pathlib.Path) -> str | None:
-    """``None`` if ``folder`` holds every core file with its pinned checksum, else what is wrong."""
-    for name, digest in CORE_FILES.items():
-        path = folder / name
-        if not path.is_file():
-            return f"{path} is missing"
-        if _sha256(path) != digest:
-            return f"{path} does not match its pinned sha256"
-    return None
-
-
-def integrity(data: bytes) -> str:
-    """npm's ``dist.integrity`` of a tarball: ``sha512-`` and the base64 digest."""
-    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-
-
-def fetch_core(folder: pathlib.Path, url: str = PYODIDE_TARBALL, timeout: float = 60) -> None:
-    """Download the npm tarball, check it against :data:`PYODIDE_INTEGRITY`, extract the core files into ``folder``.
-
-    Raises:
-        OSError: the download failed; ValueError: the tarball is not the pinned one (nothing is written then).
-    """
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        data = response.read()
-    if integrity(data) != PYODIDE_INTEGRITY:
-        raise ValueError(f"{url} does not match the pinned integrity {PYODIDE_INTEGRITY}; refusing to use it.")
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        for name in CORE_FILES:
-            member = tar.extractfile(f"package/{name}")
-            if member is None:
-                raise ValueError(f"{url} has no package/{name}.")
-            (folder / f"{name}.part").write_bytes(member.read())
-    for name in CORE_FILES:  # all or nothing
-        (folder / f"{name}.part").replace(folder / name)
-
-
 def ensure_core(folder: pathlib.Path | None = None, url: str = PYODIDE_TARBALL) -> tuple[pathlib.Path | None, str]:
-    """The verified core folder (fetched into the cache when missing), or ``None`` and the reason there is none."""
+    """The folder of the verified core files, or ``None`` and the reason there is none.
+
+    pooch keeps the tarball in ``folder`` (default :func:`cache_dir`): it downloads it when missing or when its
+    sha512 is not :data:`PYODIDE_HASH` (a file that does not match is never kept), and otherwise only checks it.
+    The core files are then extracted from the verified tarball on every call, so the site gets exactly them.
+    """
     if os.environ.get("INCEPTION_LAB_PYODIDE", "").lower() in ("0", "off", "no", "false"):
         return None, "INCEPTION_LAB_PYODIDE is off"
-    folder = folder or cache_dir()
-    if verify_core(folder) is None:
-        return folder, f"cached in {folder}"
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")  # the build log says what happened, in one line
+    folder = pathlib.Path(folder or cache_dir())
+    tarball = folder / f"pyodide-{PYODIDE_VERSION}.tgz"
+    how = "cached in" if tarball.is_file() else "fetched into"
+    shutil.rmtree(folder / "core", ignore_errors=True)  # extracted afresh below, from the verified tarball
+    members = [f"package/{name}" for name in CORE_FILES]
     try:
-        fetch_core(folder, url)
-    except (OSError, ValueError) as err:
+        pooch.retrieve(url, known_hash=PYODIDE_HASH, fname=tarball.name, path=folder, progressbar=False,
+                       processor=pooch.Untar(members=members, extract_dir="core"))
+    except (OSError, ValueError) as err:  # no network, HTTP errors (requests' are OSErrors), a checksum mismatch
         return None, f"could not fetch {url}: {err}"
-    problem = verify_core(folder)
-    return (None, problem) if problem else (folder, f"fetched into {folder}")
+    core = folder / "core" / "package"
+    missing = [name for name in CORE_FILES if not (core / name).is_file()]
+    return (None, f"{url} has no {missing}") if missing else (core, f"{how} {folder}")
 
 
 def formula_layer_files() -> list[str]:

@@ -2,7 +2,8 @@
 
 jupyter-book 1.0.4 registers sphinx-thebe's inline configuration script twice (``const THEBE_JS_URL = ...``),
 so every page raised "Identifier 'THEBE_JS_URL' has already been declared" in the browser (found by
-``tests/test_browser.py``). Duplicates (the same body, once with filename ``None``, once ``""``) are dropped per page, keeping the first.
+``tests/test_browser.py``). Duplicates (the same body, once with filename ``None``, once ``""``) are dropped per
+page, keeping the first.
 """
 
 from __future__ import annotations
