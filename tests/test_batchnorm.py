@@ -39,7 +39,7 @@ def batches(n, dtype=torch.float64, shape=(8, C, 6, 7)):
 
 
 def assert_same_state(ref, ours):
-    for (k1, v1), (k2, v2) in zip(ref.state_dict().items(), ours.state_dict().items()):
+    for (k1, v1), (k2, v2) in zip(ref.state_dict().items(), ours.state_dict().items(), strict=True):
         assert k1 == k2
         torch.testing.assert_close(v2, v1, rtol=1e-12, atol=1e-12)
 
