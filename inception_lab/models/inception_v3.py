@@ -61,11 +61,9 @@ RELEASED_WIDTHS: dict[str, dict[str, int]] = {
     "InceptionAux": dict(conv0=128, conv1=768),
 }
 
-#: Branch 2 of :class:`InceptionA`: ``"5x5"``, the released 1x1 (48) -> 5x5 (64); ``"3x3"``, Fig. 5's 1x1 (48) ->
-#: 3x3 (64).
+#: Branch 2 of :class:`InceptionA`: the released 1x1 -> 5x5, or Fig. 5's 1x1 -> 3x3.
 FIVE_BY_FIVE = ("5x5", "3x3")
-#: The first factor of :class:`InceptionC`'s double branch: ``"7x1"`` as released (7x1, 1x7, 7x1, 1x7), ``"1x7"`` as
-#: Fig. 6 draws it (1 x n, n x 1, 1 x n, n x 1). The same parameters and multiply-adds either way.
+#: The first factor of :class:`InceptionC`'s double branch: 7x1 as released, 1x7 as Fig. 6 draws it (same counts).
 DOUBLE_FIRST = ("7x1", "1x7")
 #: The stem: ``"imagenet"`` (the released 299x299 stem: 299 -> 35) or ``"small"`` (the mini presets' stem for
 #: 32-64 px images: stride 1 convolutions, one 3x3/2 max-pool, so 32 -> 16).
@@ -89,26 +87,18 @@ def _avg_pool() -> nn.AvgPool2d:
 class InceptionA(MultiBranch):
     """Module A: the 35x35 module [Rethinking, Fig. 5]; torchvision's ``InceptionA`` (Mixed_5b-5d).
 
-    Branches, as released: 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96) (the "double 3x3" that
-    replaces Fig. 4's 5x5); 3x3 average pool -> 1x1 (``pool_features``). Fig. 5 has 1x1 (48) -> 3x3 (64) as its
-    second branch: the module of BN-Inception [BN, Fig. 5], one 3x3 branch and one double 3x3 branch.
+    Released: 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96); 3x3 avg pool -> 1x1
+    (``pool_features``). Fig. 5 has 1x1 -> 3x3 as branch 2: BN-Inception's module [BN, Fig. 5].
 
     Args:
-        five_by_five: ``"5x5"`` (the released model; torchvision's ``state_dict`` loads) or ``"3x3"``: Fig. 5, the
-            second branch 1x1 (48) -> 3x3 (64, padding 1), with the widths of the released 5x5 branch (the fix
-            pytorch/vision#798 and tensorflow/tensorflow#36262 describe).
-        widths: filters per layer (default :data:`RELEASED_WIDTHS`; ``branch5x5_1`` and ``branch5x5_2`` size the
-            second branch whichever its kernel).
-
-    ``state_dict`` keys: with ``"3x3"`` the second branch is ``branch3x3`` with layers ``branch3x3_1`` (1x1) and
-    ``branch3x3_2`` (3x3) instead of torchvision's ``branch5x5_1`` / ``branch5x5_2``: a 3x3 is not the released
-    5x5, so loading released weights fails on the names, not on a kernel shape. The other branches keep the
-    released names (``branch1x1``, ``branch3x3dbl_1``-``_3``, ``branch_pool``).
+        five_by_five: ``"5x5"`` (released; torchvision's ``state_dict`` loads) or ``"3x3"``: Fig. 5, branch 2 as
+            1x1 (48) -> 3x3 (64, padding 1), the fix pytorch/vision#798 and tensorflow/tensorflow#36262 describe.
+            Its keys differ from torchvision's in that branch only, ``branch3x3_1/_2`` for ``branch5x5_1/_2`` (a 3x3
+            is not the released 5x5: released weights fail on the names, not on a kernel shape).
+        widths: filters per layer (default :data:`RELEASED_WIDTHS`; ``branch5x5_*`` size branch 2 either way).
 
     Deviations:
-        The released model (TF-slim, ported by torchvision) keeps a 5x5 convolution in branch 2 where Fig. 5 has a
-        3x3 (pytorch/vision#798, tensorflow/models#2395, tensorflow/tensorflow#36262;
-        :data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES`); ``five_by_five="3x3"`` builds the figure.
+        Released: branch 2 is a 5x5 (:data:`~inception_lab.papers.rethinking.RELEASED_DIFFERENCES`).
     """
 
     def __init__(self, in_channels: int, pool_features: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
@@ -136,10 +126,9 @@ class InceptionA(MultiBranch):
 
 
 def _check_five_by_five(value: str) -> str:
-    if value == "two_3x3":
-        raise ValueError("five_by_five='two_3x3' is gone: it built a module in neither the paper nor the release "
-                         "(two double-3x3 branches). Fig. 5 is five_by_five='3x3' (1x1 -> 3x3); the released "
-                         "model is '5x5'.")
+    if value == "two_3x3":  # the old option: two double-3x3 branches
+        raise ValueError("five_by_five='two_3x3' is gone: it built a module in neither the paper nor the release. "
+                         "Fig. 5 is five_by_five='3x3' (1x1 -> 3x3); the released model is '5x5'.")
     return check_choice("five_by_five", value, FIVE_BY_FIVE)
 
 
@@ -173,20 +162,15 @@ class InceptionC(MultiBranch):
     :func:`~inception_lab.nn.layers.conv_nx1`).
 
     Args:
-        double_first: ``"7x1"`` (released: the double branch runs 7x1, 1x7, 7x1, 1x7) or ``"1x7"`` (Fig. 6 draws
-            1 x n below n x 1 in both branches). The ``state_dict`` keys are the same; the kernels of
-            ``branch7x7dbl_2`` ... ``_5`` swap shapes, so released weights do not load into ``"1x7"``.
-
-    Deviations:
-        As released, the double branch starts with 7x1 where Fig. 6 draws 1 x n first (same parameters and
-        multiply-adds; :data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES`).
+        double_first: ``"7x1"`` (released: 7x1, 1x7, 7x1, 1x7; a deviation from Fig. 6) or ``"1x7"`` (Fig. 6 draws
+            1 x n first in both branches; same keys and counts, ``branch7x7dbl_2`` ... ``_5`` swap kernel shapes).
     """
 
     def __init__(self, in_channels: int, channels_7x7: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
                  widths: Mapping[str, int] | None = None, double_first: str = "7x1") -> None:
         c7, w = check_positive_int("channels_7x7", channels_7x7), _widths("InceptionC", widths)
-        first, second = (conv_nx1, conv_1xn) if check_choice("double_first", double_first, DOUBLE_FIRST) == "7x1" \
-            else (conv_1xn, conv_nx1)
+        first, second = {"7x1": (conv_nx1, conv_1xn), "1x7": (conv_1xn, conv_nx1)}[
+            check_choice("double_first", double_first, DOUBLE_FIRST)]
         super().__init__(in_channels)
         self.add_branch("branch1x1", conv_block(in_channels, w["branch1x1"], kernel_size=1))
         self.add_branch("branch7x7", ("branch7x7_1", conv_block(in_channels, c7, kernel_size=1)),
@@ -342,12 +326,9 @@ class InceptionV3(InceptionNet):
         of at least 75x75 works.
 
     Deviations:
-        From the paper, all inherited from the released model and listed as data in
-        :data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES`: the stem's last rows are 1x1 (80) ->
-        3x3 (192) -> 3x3/2 max-pool, not Table 1's 3x3 (80) -> 3x3/2 (192) -> 3x3 (288); module A has 1x1 -> 5x5
-        where Fig. 5 has 1x1 -> 3x3; module B's double branch starts with 7x1 where Fig. 6 draws 1x7; the grid
-        reductions are variations of Fig. 10 (as Table 1's caption allows); the auxiliary FC is not
-        batch-normalized; 5.71 G multiply-adds, not the "5 billion" of the abstract.
+        From the paper, all inherited from the released model (as data, each checked against this model:
+        :data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES`): the stem's last rows, module A's 5x5, the
+        order in module B, the two reductions, the plain auxiliary FC; 5.71 G multiply-adds, not "5 billion".
     """
 
     AUX_HEADS = ("AuxLogits",)
@@ -442,16 +423,12 @@ def inception_v3(num_classes: int = 1000, aux_logits: bool = True, *, transform_
 
 def inception_v3_paper(num_classes: int = 1000, aux_logits: bool = True, *, dropout: float = 0.5,
                        init_weights: str = "tv_inception_v3") -> InceptionV3:
-    """Inception-v3 with its modules as the paper's figures draw them and its BN-auxiliary head [Rethinking, Figs. 5,
-    6, 8, §10].
+    """Inception-v3 with modules A and B as Figs. 5 and 6 draw them and the BN-auxiliary head [Rethinking, §10].
 
     Deviations:
-        From the released :func:`inception_v3`: module A as Fig. 5 (``five_by_five="3x3"``: 1x1 -> 3x3 where the
-        release has 1x1 -> 5x5); module B's double branch in Fig. 6's order (``double_first="1x7"``; the same
-        counts); the "BN-auxiliary" head (its FC layer batch-normalized, Table 3's last row). From the paper: the
-        stem stays the released one (:func:`~inception_lab.models.inception_v2.inception_v2` builds Table 1's),
-        and so do the two grid reductions (variations of Fig. 10, as Table 1's caption allows). torchvision's
-        weights do not load. Its counts are in chapter 6 and ``tests/test_inception_v3.py``.
+        From :func:`inception_v3`: ``five_by_five="3x3"``, ``double_first="1x7"`` and a batch-normalized auxiliary
+        FC (Table 3's last row); released weights do not load. From the paper: the released stem (``inception_v2``
+        builds Table 1's) and reductions (variations of Fig. 10, as Table 1's caption allows).
     """
     return InceptionV3(InceptionV3Config(num_classes=num_classes, aux_logits=aux_logits, bn_aux_fc=True,
                                          five_by_five="3x3", double_first="1x7", dropout=dropout,

@@ -87,8 +87,8 @@ def fig6(n: int) -> ModuleFigure:
                         "Inception modules after the factorization of the n x n convolutions. In our proposed "
                         "architecture, we chose n = 7 for the 17 x 17 grid.",
                         (("1x1",), ("1x1", one, other), ("1x1", one, other, one, other), ("pool", "1x1")),
-                        reading="each pair drawn 1 x n below n x 1 (the released model starts its double branch "
-                                "with 7x1)")
+                        reading="each pair drawn 1 x n first, n x 1 above it (the released model starts its "
+                                "double branch with 7x1)")
 
 
 #: [Rethinking, Fig. 6] with the paper's n = 7 for the 17x17 grid.
