@@ -79,22 +79,35 @@ def test_module_branches_and_channel_arithmetic():
         assert all(type(getattr(m, a)).__name__ == cls for a in names["attributes"])
 
 
+#: inception_v3_paper() at 1x3x299x299, eval mode: the paper's Fig. 5 module A (1x1 -> 3x3 where the release has
+#: 1x1 -> 5x5), Fig. 6's order and the BN-auxiliary head in the released network -- our count, regression only (the
+#: arithmetic below derives it from the released counts independently).
+PAPER = dict(params=27_015_344, macs=5_532_582_496)
+
+
 def test_paper_variants_have_their_own_exact_counts():
-    a_paper = v3.InceptionA(192, 32, five_by_five="two_3x3")
+    a_paper = v3.InceptionA(192, 32, five_by_five="3x3")
     a_released = v3.InceptionA(192, 32)
-    # 48 -> 64 as 5x5 (76,800 weights + BN) vs 3x3 48 -> 64 and 3x3 64 -> 64 (27,648 + 36,864 weights + BN)
+    # the one difference [Rethinking, Fig. 5]: branch 2's 48 -> 64 convolution is 3x3, not 5x5 (BN unchanged)
     diff = sum(p.numel() for p in a_released.parameters()) - sum(p.numel() for p in a_paper.parameters())
-    assert diff == 5 * 5 * 48 * 64 - (3 * 3 * 48 * 64 + 3 * 3 * 64 * 64 + 2 * 64)
+    assert diff == (5 * 5 - 3 * 3) * 48 * 64
+    assert count(a_released.eval(), (1, 192, 35, 35)).macs - count(a_paper.eval(), (1, 192, 35, 35)).macs \
+        == 35 * 35 * diff
     paper = build_model("inception_v3_paper", init_weights="pytorch").eval()
     report = count(paper, (1, 3, 299, 299))
-    assert report.params == EXACT[True] - 3 * diff + 2 * 768  # three modules A, and BN gamma/beta on the aux FC
-    assert report.macs == MACS_299 - 3 * 35 * 35 * (5 * 5 * 48 * 64 - 3 * 3 * 48 * 64 - 3 * 3 * 64 * 64)
+    # three modules A, BN gamma/beta on the aux FC; Fig. 6's order (1x7 first) changes no count
+    assert report.params == EXACT[True] - 3 * diff + 2 * 768 == PAPER["params"]
+    assert report.macs == MACS_299 - 3 * 35 * 35 * diff == PAPER["macs"]
     assert isinstance(paper.AuxLogits.bn, torch.nn.BatchNorm1d)
+    assert paper.Mixed_5b.branch_labels["branch3x3"] == "1x1 -> 3x3"
+    assert paper.Mixed_6b.branch_labels["branch7x7dbl"] == "1x1 -> 1x7 -> 7x1 -> 1x7 -> 7x1"
 
 
 def test_errors_say_what_is_allowed():
     with pytest.raises(ValueError, match="five_by_five must be one of"):
-        v3.InceptionA(192, 32, five_by_five="3x3")
+        v3.InceptionA(192, 32, five_by_five="7x7")
+    with pytest.raises(ValueError, match="five_by_five='two_3x3' is gone"):
+        v3.InceptionV3Config(five_by_five="two_3x3")
     with pytest.raises(ValueError, match="channels_7x7 must be a positive integer"):
         v3.InceptionC(768, 0)
     with pytest.raises(ValueError, match="expects input of shape \\(N, 768, H, W\\)"):

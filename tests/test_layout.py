@@ -32,7 +32,7 @@ PACKAGE = ROOT / "inception_lab"
 PURE_MODULES = ["inception_lab.checks", "inception_lab.shapes", "inception_lab.cost", "inception_lab.papers.rethinking",
                 "inception_lab.cost.factorization", "inception_lab.cost.view", "inception_lab.cost.explorers",
                 "inception_lab.cost.inception", "inception_lab.papers.going_deeper",
-                "inception_lab.papers.batch_normalization"]
+                "inception_lab.papers.batch_normalization", "inception_lab.papers.figures"]
 
 
 # Full-size networks built once for this file: the tests below only read them (shapes, labels, diagrams).

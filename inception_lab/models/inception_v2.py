@@ -9,10 +9,12 @@ model (:mod:`~inception_lab.models.inception_v3`), with every choice named:
 ====================================  =========================================================================
 from the paper                        the stem (Table 1 rows 1-7, "factorized the traditional 7 x 7 convolution
                                       into three 3 x 3", §6); 3 modules as Fig. 5 on 35x35x288; 5 as Fig. 6
-                                      (n = 7) on 17x17x768; 2 as Fig. 7 on 8x8x1280 -> 2048; grid reductions
-                                      as Fig. 10 (§5, §6); 8x8 average pool, linear, softmax; the auxiliary
-                                      classifier "on top of the last 17 x 17 layer" (§4)
-our choices (the paper is silent)     every width inside a module (the released model's: module A 64 / 48-64 /
+                                      (n = 7) on 17x17x768; 2 as Fig. 7 on 8x8x1280 -> 2048; grid reductions,
+                                      "variations of" Fig. 10 (Table 1's caption, §5); 8x8 average pool,
+                                      linear, softmax; the auxiliary classifier "on top of the last 17 x 17
+                                      layer" (§4)
+our choices (the paper is silent)     which variations of Fig. 10: the released two (Mixed_6a, Mixed_7a);
+                                      every width inside a module (the released model's: module A 64 / 48-64 /
                                       64-96-96 / pool 64; the reductions 384 / 64-96-96 and 192-320 /
                                       192-192-192-192; module C 320 / 384 / 448-384 / 192); the five ``c7``
                                       widths of the 17x17 modules ``CHANNELS_7X7``; zero padding on the last stem
@@ -105,9 +107,12 @@ class InceptionV2(InceptionNet):
         8x8x1280, 8x8x2048 (x2), 1x1x2048.
 
     Deviations:
-        The module widths and the other choices listed in the module docstring. Module A is Fig. 5 (two 3x3, not
-        the released 5x5). The 17x17 modules' double branch runs 7x1 before 1x7 (the released order; Fig. 6 draws
-        1xn first): the same parameters and MACs.
+        The module widths and the other choices listed in the module docstring. The modules are the paper's
+        figures, not the released modules (:data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES`): module A
+        is Fig. 5 (its second branch 1x1 -> 3x3, where the release has 1x1 -> 5x5) and the 17x17 modules' double
+        branch runs 1x7 before 7x1 as Fig. 6 draws it (the release starts with 7x1; the same counts). The grid
+        reductions are the released variations of Fig. 10 (Table 1's caption: "variations of reduction technique
+        depicted Figure 10").
     """
 
     AUX_HEADS = ("AuxLogits",)
@@ -148,14 +153,15 @@ class InceptionV2(InceptionNet):
         config, s = self.config, self.scaled
         channels = s(288)  # released widths: 64 + 64 + 96 + 64 = 288
         for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d"):
-            self.add_module(name, InceptionA(channels, pool_features=s(64), five_by_five="two_3x3",
-                                             widths=widths["InceptionA"]))
+            self.add_module(name, InceptionA(channels, pool_features=s(64), five_by_five="3x3",
+                                             widths=widths["InceptionA"]))  # Fig. 5: 1x1 -> 3x3, not the 5x5
             channels = self.get_submodule(name).out_channels
         self.Mixed_6a = InceptionB(channels, widths=widths["InceptionB"])  # Fig. 10: 35 -> 17, 288 -> 768
         channels = self.Mixed_6a.out_channels
         self.grid17 = tuple(f"Mixed_6{chr(ord('b') + i)}" for i in range(len(config.channels_7x7)))
         for name, c7 in zip(self.grid17, config.channels_7x7, strict=True):
-            self.add_module(name, InceptionC(channels, channels_7x7=s(c7), widths=widths["InceptionC"]))  # n = 7
+            self.add_module(name, InceptionC(channels, channels_7x7=s(c7), widths=widths["InceptionC"],
+                                             double_first="1x7"))  # Fig. 6, n = 7: 1x7 before 7x1
             channels = self.get_submodule(name).out_channels  # 4 x s(192): differs from s(768) for some divisors
         self.AuxLogits = (InceptionAux(channels, config.num_classes, bn_fc=config.bn_aux_fc,
                                        adaptive=config.stem == "small", widths=widths["InceptionAux"])

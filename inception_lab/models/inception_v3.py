@@ -32,7 +32,7 @@ from inception_lab.checks import check_bool, check_choice, check_positive_int, c
 from inception_lab.models.base import InceptionNet, imagenet_to_unit_scaling
 from inception_lab.nn.branches import MultiBranch, Split, check_block_input
 from inception_lab.nn.initialization import INIT_SCHEMES, init_weights_
-from inception_lab.nn.layers import ConvBlockFactory, StackedConv, conv_1xn, conv_bn_relu_tv, conv_nx1
+from inception_lab.nn.layers import ConvBlockFactory, conv_1xn, conv_bn_relu_tv, conv_nx1
 
 #: The three namings of each module: the study note's, the paper's figure, torchvision's class (and TF-slim's
 #: scopes).
@@ -61,8 +61,10 @@ RELEASED_WIDTHS: dict[str, dict[str, int]] = {
     "InceptionAux": dict(conv0=128, conv1=768),
 }
 
-#: Branch 2 of :class:`InceptionA`: torchvision's 1x1 -> 5x5, or the paper's "each 5 x 5 ... replaced by two 3 x 3".
-FIVE_BY_FIVE = ("5x5", "two_3x3")
+#: Branch 2 of :class:`InceptionA`: the released 1x1 -> 5x5, or Fig. 5's 1x1 -> 3x3.
+FIVE_BY_FIVE = ("5x5", "3x3")
+#: The first factor of :class:`InceptionC`'s double branch: 7x1 as released, 1x7 as Fig. 6 draws it (same counts).
+DOUBLE_FIRST = ("7x1", "1x7")
 #: The stem: ``"imagenet"`` (the released 299x299 stem: 299 -> 35) or ``"small"`` (the mini presets' stem for
 #: 32-64 px images: stride 1 convolutions, one 3x3/2 max-pool, so 32 -> 16).
 STEMS = ("imagenet", "small")
@@ -85,33 +87,34 @@ def _avg_pool() -> nn.AvgPool2d:
 class InceptionA(MultiBranch):
     """Module A: the 35x35 module [Rethinking, Fig. 5]; torchvision's ``InceptionA`` (Mixed_5b-5d).
 
-    Branches: 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96) (the "double 3x3" that replaces
-    Fig. 4's 5x5); 3x3 average pool -> 1x1 (``pool_features``).
+    Released: 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96); 3x3 avg pool -> 1x1
+    (``pool_features``). Fig. 5 has 1x1 -> 3x3 as branch 2: BN-Inception's module [BN, Fig. 5].
 
     Args:
-        five_by_five: ``"5x5"`` (torchvision, the released model) or ``"two_3x3"``: the paper's Fig. 5, where "each
-            5 x 5 convolution is replaced by two 3 x 3 convolution" -- branch 2 becomes 1x1 (48) -> 3x3 (64) ->
-            3x3 (64).
-        widths: filters per layer (default :data:`RELEASED_WIDTHS`).
+        five_by_five: ``"5x5"`` (released; torchvision's ``state_dict`` loads) or ``"3x3"``: Fig. 5, branch 2 as
+            1x1 (48) -> 3x3 (64, padding 1), the fix pytorch/vision#798 and tensorflow/tensorflow#36262 describe.
+            Its keys differ from torchvision's in that branch only, ``branch3x3_1/_2`` for ``branch5x5_1/_2`` (a 3x3
+            is not the released 5x5: released weights fail on the names, not on a kernel shape).
+        widths: filters per layer (default :data:`RELEASED_WIDTHS`; ``branch5x5_*`` size branch 2 either way).
 
     Deviations:
-        The released model (TF-slim, ported by torchvision) keeps a 5x5 convolution in branch 2 although Fig. 5
-        replaces every 5x5 (pytorch/vision#798); ``five_by_five="two_3x3"`` builds the figure.
+        Released: branch 2 is a 5x5 (:data:`~inception_lab.papers.rethinking.RELEASED_DIFFERENCES`).
     """
 
     def __init__(self, in_channels: int, pool_features: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
                  five_by_five: str = "5x5", widths: Mapping[str, int] | None = None) -> None:
-        check_choice("five_by_five", five_by_five, FIVE_BY_FIVE)
+        _check_five_by_five(five_by_five)
         check_positive_int("pool_features", pool_features)
         w = _widths("InceptionA", widths)
         super().__init__(in_channels)
         self.add_branch("branch1x1", conv_block(in_channels, w["branch1x1"], kernel_size=1))
+        reduce, out = w["branch5x5_1"], w["branch5x5_2"]
         if five_by_five == "5x5":
-            second: nn.Module = conv_block(w["branch5x5_1"], w["branch5x5_2"], kernel_size=5, padding=2)
+            self.add_branch("branch5x5", ("branch5x5_1", conv_block(in_channels, reduce, kernel_size=1)),
+                            ("branch5x5_2", conv_block(reduce, out, kernel_size=5, padding=2)))
         else:
-            second = StackedConv(w["branch5x5_1"], w["branch5x5_2"], 5, conv_block=conv_block)
-        self.add_branch("branch5x5", ("branch5x5_1", conv_block(in_channels, w["branch5x5_1"], kernel_size=1)),
-                        ("branch5x5_2", second))
+            self.add_branch("branch3x3", ("branch3x3_1", conv_block(in_channels, reduce, kernel_size=1)),
+                            ("branch3x3_2", conv_block(reduce, out, kernel_size=3, padding=1)))
         self.add_branch("branch3x3dbl",
                         ("branch3x3dbl_1", conv_block(in_channels, w["branch3x3dbl_1"], kernel_size=1)),
                         ("branch3x3dbl_2", conv_block(w["branch3x3dbl_1"], w["branch3x3dbl_2"], kernel_size=3,
@@ -120,6 +123,13 @@ class InceptionA(MultiBranch):
                                                       padding=1)))
         self.add_branch("branch_pool", ("avg_pool", _avg_pool()),
                         ("branch_pool", conv_block(in_channels, pool_features, kernel_size=1)))
+
+
+def _check_five_by_five(value: str) -> str:
+    if value == "two_3x3":  # the old option: two double-3x3 branches
+        raise ValueError("five_by_five='two_3x3' is gone: it built a module in neither the paper nor the release. "
+                         "Fig. 5 is five_by_five='3x3' (1x1 -> 3x3); the released model is '5x5'.")
+    return check_choice("five_by_five", value, FIVE_BY_FIVE)
 
 
 class InceptionB(MultiBranch):
@@ -150,21 +160,27 @@ class InceptionC(MultiBranch):
     1x1 (c7) -> 1x7 (c7) -> 7x1 (192); 1x1 (c7) -> 7x1 -> 1x7 -> 7x1 -> 1x7 (c7, ..., 192); 3x3 average pool -> 1x1
     (192). Each 1x7 + 7x1 pair is chapter 4's factorized 7x7 (:func:`~inception_lab.nn.layers.conv_1xn`,
     :func:`~inception_lab.nn.layers.conv_nx1`).
+
+    Args:
+        double_first: ``"7x1"`` (released: 7x1, 1x7, 7x1, 1x7; a deviation from Fig. 6) or ``"1x7"`` (Fig. 6 draws
+            1 x n first in both branches; same keys and counts, ``branch7x7dbl_2`` ... ``_5`` swap kernel shapes).
     """
 
     def __init__(self, in_channels: int, channels_7x7: int, conv_block: ConvBlockFactory = conv_bn_relu_tv,
-                 widths: Mapping[str, int] | None = None) -> None:
+                 widths: Mapping[str, int] | None = None, double_first: str = "7x1") -> None:
         c7, w = check_positive_int("channels_7x7", channels_7x7), _widths("InceptionC", widths)
+        first, second = {"7x1": (conv_nx1, conv_1xn), "1x7": (conv_1xn, conv_nx1)}[
+            check_choice("double_first", double_first, DOUBLE_FIRST)]
         super().__init__(in_channels)
         self.add_branch("branch1x1", conv_block(in_channels, w["branch1x1"], kernel_size=1))
         self.add_branch("branch7x7", ("branch7x7_1", conv_block(in_channels, c7, kernel_size=1)),
                         ("branch7x7_2", conv_1xn(conv_block, c7, c7, 7)),
                         ("branch7x7_3", conv_nx1(conv_block, c7, w["branch7x7_3"], 7)))
         self.add_branch("branch7x7dbl", ("branch7x7dbl_1", conv_block(in_channels, c7, kernel_size=1)),
-                        ("branch7x7dbl_2", conv_nx1(conv_block, c7, c7, 7)),
-                        ("branch7x7dbl_3", conv_1xn(conv_block, c7, c7, 7)),
-                        ("branch7x7dbl_4", conv_nx1(conv_block, c7, c7, 7)),
-                        ("branch7x7dbl_5", conv_1xn(conv_block, c7, w["branch7x7dbl_5"], 7)))
+                        ("branch7x7dbl_2", first(conv_block, c7, c7, 7)),
+                        ("branch7x7dbl_3", second(conv_block, c7, c7, 7)),
+                        ("branch7x7dbl_4", first(conv_block, c7, c7, 7)),
+                        ("branch7x7dbl_5", second(conv_block, c7, w["branch7x7dbl_5"], 7)))
         self.add_branch("branch_pool", ("avg_pool", _avg_pool()),
                         ("branch_pool", conv_block(in_channels, w["branch_pool"], kernel_size=1)))
 
@@ -279,7 +295,8 @@ class InceptionV3Config:
     width_divisor: int = 1  # 1 = the released widths; every width (stem, modules, aux head) divided by it
     aux_logits: bool = True  # the auxiliary classifier on the last 17x17 layer [§4]; runs in train mode only
     bn_aux_fc: bool = False  # the "BN-auxiliary" head [§10, Fig. 8]; torchvision: False
-    five_by_five: str = "5x5"  # module A's branch 2: "5x5" as released, "two_3x3" as Fig. 5
+    five_by_five: str = "5x5"  # module A's branch 2: "5x5" as released, "3x3" as Fig. 5 (1x1 -> 3x3)
+    double_first: str = "7x1"  # module B's double branch: "7x1" first as released, "1x7" first as Fig. 6 draws it
     dropout: float = 0.5  # before the classifier (torchvision's; Table 1 has no dropout row)
     transform_input: bool = False  # map ImageNet mean/std inputs to the [-1, 1] scaling of the released weights
     init_weights: str = "tv_inception_v3"  # INIT_SCHEMES; torchvision's truncated normals (the paper gives none)
@@ -290,7 +307,8 @@ class InceptionV3Config:
         check_choice("stem", self.stem, STEMS)
         for name in ("aux_logits", "bn_aux_fc", "transform_input"):
             check_bool(name, getattr(self, name))
-        check_choice("five_by_five", self.five_by_five, FIVE_BY_FIVE)
+        _check_five_by_five(self.five_by_five)
+        check_choice("double_first", self.double_first, DOUBLE_FIRST)
         check_probability("dropout", self.dropout)
         check_choice("init_weights", self.init_weights, INIT_SCHEMES)
 
@@ -308,9 +326,9 @@ class InceptionV3(InceptionNet):
         of at least 75x75 works.
 
     Deviations:
-        From the paper's Table 1, all inherited from the released model: the stem's last rows are 1x1 (80) ->
-        3x3 (192) -> 3x3/2 max-pool, not 3x3 (80) -> 3x3/2 (192) -> 3x3 (288); module A keeps a 5x5 branch; the
-        auxiliary FC is not batch-normalized; 5.71 G multiply-adds, not the "5 billion" of the abstract.
+        From the paper, all inherited from the released model (as data, each checked against this model:
+        :data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES`): the stem's last rows, module A's 5x5, the
+        order in module B, the two reductions, the plain auxiliary FC; 5.71 G multiply-adds, not "5 billion".
     """
 
     AUX_HEADS = ("AuxLogits",)
@@ -353,7 +371,8 @@ class InceptionV3(InceptionNet):
         self.Mixed_6a = InceptionB(self.Mixed_5d.out_channels, widths=widths["InceptionB"])
         c = self.Mixed_6a.out_channels
         for name, c7 in zip(("Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e"), (128, 160, 160, 192), strict=True):
-            self.add_module(name, InceptionC(c, channels_7x7=s(c7), widths=widths["InceptionC"]))
+            self.add_module(name, InceptionC(c, channels_7x7=s(c7), widths=widths["InceptionC"],
+                                             double_first=config.double_first))
             c = self.get_submodule(name).out_channels  # 4 x s(192): differs from s(768) for some divisors
         self.AuxLogits = (InceptionAux(c, config.num_classes, bn_fc=config.bn_aux_fc, adaptive=config.stem == "small",
                                        widths=widths["InceptionAux"]) if config.aux_logits else nn.Identity())
@@ -404,14 +423,16 @@ def inception_v3(num_classes: int = 1000, aux_logits: bool = True, *, transform_
 
 def inception_v3_paper(num_classes: int = 1000, aux_logits: bool = True, *, dropout: float = 0.5,
                        init_weights: str = "tv_inception_v3") -> InceptionV3:
-    """Inception-v3 with the two changes the paper is specific about [Rethinking, Fig. 5, Fig. 8, §10].
+    """Inception-v3 with modules A and B as Figs. 5 and 6 draw them and the BN-auxiliary head [Rethinking, §10].
 
-    Module A as Fig. 5 draws it (two 3x3 instead of the released 5x5) and the "BN-auxiliary" head (its FC layer
-    batch-normalized). The stem stays the released one: Table 1's stem rows do not chain (a 3x3 conv padded at
-    147x147 cannot feed a 73x73 row without the pool the released model has). torchvision's weights do not load.
+    Deviations:
+        From :func:`inception_v3`: ``five_by_five="3x3"``, ``double_first="1x7"`` and a batch-normalized auxiliary
+        FC (Table 3's last row); released weights do not load. From the paper: the released stem (``inception_v2``
+        builds Table 1's) and reductions (variations of Fig. 10, as Table 1's caption allows).
     """
     return InceptionV3(InceptionV3Config(num_classes=num_classes, aux_logits=aux_logits, bn_aux_fc=True,
-                                         five_by_five="two_3x3", dropout=dropout, init_weights=init_weights))
+                                         five_by_five="3x3", double_first="1x7", dropout=dropout,
+                                         init_weights=init_weights))
 
 
 def mini_inception_v3(num_classes: int = 10, aux_logits: bool = False, *, width_divisor: int = 8,

@@ -2,6 +2,8 @@
 
 * :data:`FIGURE5` -- the appendix table "Inception architecture" (Figure 5), one :class:`Figure5Row` per printed
   row, columns as printed; :class:`~inception_lab.models.bn_inception.BNInception` is built from these rows.
+* :data:`MODULE`, :data:`STRIDE2_MODULE` -- the module the columns of Fig. 5 describe, and its stride-2 variant
+  (:class:`~inception_lab.papers.figures.ModuleFigure`); :func:`row_figure` -- the module of one row.
 * The paper's statements about the network's size (:data:`PAPER_PARAMS`, ...).
 * :data:`TRAINING_RUNS` -- the steps each run needed to reach Inception's accuracy [BN, Fig. 3], the changes of
   §4.2.1 (:data:`BN_X5_CHANGES`) and the ImageNet results [BN, Fig. 4] (:data:`FIGURE4_RESULTS`).
@@ -27,6 +29,7 @@ from typing import Any
 
 from inception_lab.checks import check_positive_int
 from inception_lab.cost.counting import CostReport, count
+from inception_lab.papers.figures import ModuleFigure
 from inception_lab.papers.going_deeper import FIRST_CONVS, googlenet_cost
 
 
@@ -100,6 +103,37 @@ FIGURE5: tuple[Figure5Row, ...] = (
 FIGURE5_MODULES: tuple[Figure5Row, ...] = tuple(row for row in FIGURE5 if row.is_inception)
 #: Rows by name ("conv1", "3a", ...).
 ROW: dict[str, Figure5Row] = {row.name: row for row in FIGURE5}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The module the columns describe
+# ---------------------------------------------------------------------------------------------------------
+_CAPTION = "Inception architecture"
+#: The module of a stride-1 row of [BN, Fig. 5], column by column: "#1x1"; "#3x3 reduce" -> "#3x3"; "double #3x3
+#: reduce" -> "double #3x3" (two layers: "The 5x5 convolutional layers are replaced by two consecutive 3x3
+#: convolutional layers"); "Pool +proj" (its kind, avg or max, is printed per row: :func:`row_figure`).
+MODULE = ModuleFigure("BN", "Fig. 5", _CAPTION,
+                      (("1x1",), ("1x1", "3x3"), ("1x1", "3x3", "3x3"), ("pool", "1x1")),
+                      reading="the pooling and convolution sizes inside the module are not printed beyond the 3x3 "
+                              "of the column names")
+#: The stride-2 rows (3c, 4e): "#1x1" is 0 (no such branch), "Pool +proj" reads "max + pass through" (the pooled
+#: input joins the concatenation unprojected), and "stride-2 convolution/pooling layers are employed before the
+#: filter concatenation" -- the last layer of each branch has stride 2.
+STRIDE2_MODULE = ModuleFigure("BN", "Fig. 5 (stride 2)", _CAPTION,
+                              (("1x1", "3x3/2"), ("1x1", "3x3", "3x3/2"), ("max pool/2",)),
+                              reading="'before the filter concatenation' read as: the last layer of each branch")
+
+
+def row_figure(row: Figure5Row) -> ModuleFigure:
+    """The module one inception row of [BN, Fig. 5] describes: :data:`MODULE` or :data:`STRIDE2_MODULE`, with the
+    row's pooling kind ("avg" / "max") and without the branches its columns leave empty (#1x1 = 0)."""
+    if not row.is_inception:
+        raise ValueError(f"row {row.name!r} is a {row.type!r} row, not an inception module.")
+    if row.stride == 2:
+        return STRIDE2_MODULE
+    branches = tuple(tuple(f"{row.pool} pool" if step == "pool" else step for step in branch)
+                     for branch in MODULE.branches if row.ch1x1 or branch != ("1x1",))
+    return ModuleFigure(MODULE.paper, f"{MODULE.figure} ({row.name})", MODULE.caption, branches, MODULE.reading)
 
 # What the BN paper says about the size of this network [BN, §4.2 and the text under Fig. 5].
 PAPER_PARAMS = 13_600_000  # "The network contains 13.6*10^6 parameters" [BN, §4.2]

@@ -5,6 +5,9 @@
   :data:`TABLE1_ROWS` -- the six filter columns of its nine Inception lines. The network is built from these
   rows (and from where the table puts its max-pools), so the table and the model cannot drift apart.
 * :data:`AUX_HEAD` -- the auxiliary classifier of §5, as the text describes it.
+* :data:`FIG2A`, :data:`FIG2B` -- the two modules of Fig. 2 as drawn
+  (:class:`~inception_lab.papers.figures.ModuleFigure`); :data:`RELEASED_DIFFERENCES` -- where torchvision's port
+  (``googlenet_tv``) differs from them and from Table 1.
 * :func:`table1_comparison` -- one :class:`Table1Check` per line: the printed "params"/"ops" cells next to what
   the table's own filter counts give, with a note that explains every line that disagrees; :func:`googlenet_cost`
   -- the whole network's count from the same rows (pure Python; a test checks it against ``count()`` on the
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from inception_lab.checks import check_choice, check_positive_int
 from inception_lab.cost.core import Cost, conv2d_cost, linear_cost, separable_conv_cost
 from inception_lab.cost.inception import inception_reduced_cost
+from inception_lab.papers.figures import ModuleFigure, ReleasedDifference
 from inception_lab.shapes import scale_width
 
 
@@ -166,6 +170,40 @@ AUX_HEAD = dict(pool_kernel=5, pool_stride=3, conv=128, fc=1024, dropout=0.7, lo
 #: Krizhevsky et al" [GoogLeNet, §1]; "a computational budget of 1.5 billion multiply-adds at inference time".
 PAPER_PARAMS_RATIO_ALEXNET = 12
 PAPER_MACS_BUDGET = 1_500_000_000
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fig. 2: the module, as drawn
+# ---------------------------------------------------------------------------------------------------------
+#: [GoogLeNet, Fig. 2(a)]: "1x1 convolutions", "3x3 convolutions", "5x5 convolutions" and "3x3 max pooling" side
+#: by side on the previous layer, then the filter concatenation.
+FIG2A = ModuleFigure("GoogLeNet", "Fig. 2(a)", "Inception module, naïve version",
+                     (("1x1",), ("3x3",), ("5x5",), ("3x3 max pool",)))
+#: [GoogLeNet, Fig. 2(b)]: the 1x1 reductions before the 3x3 and the 5x5, and the 1x1 projection after the pooling
+#: -- the columns #1x1, #3x3 reduce / #3x3, #5x5 reduce / #5x5, pool proj of Table 1, in that order.
+FIG2B = ModuleFigure("GoogLeNet", "Fig. 2(b)", "Inception module with dimension reductions",
+                     (("1x1",), ("1x1", "3x3"), ("1x1", "5x5"), ("3x3 max pool", "1x1")))
+
+def _pool_token(line: Table1Line) -> str:
+    """A max-pool line of Table 1 as a figure token: ``"max pool", "3x3/2"`` -> ``"3x3 max pool/2"``."""
+    kernel, stride = line.patch.split("/")
+    return f"{kernel} max pool/{stride}"
+
+
+#: Where torchvision's GoogLeNet (``googlenet_tv``: "ported from the original paper" by way of TensorFlow) differs
+#: from Fig. 2(b) and Table 1 in its structure; its other deviations (BatchNorm, no LRN, dropout 0.2) are in
+#: ``googlenet_tv``'s docstring.
+RELEASED_DIFFERENCES: tuple[ReleasedDifference, ...] = (
+    ReleasedDifference(
+        "the '#5x5' branch of every Inception module convolves 3x3, not 5x5", "Fig. 2(b), Table 1",
+        tuple(f"inception{name}" for name in ROW_NAMES), "branch", FIG2B.branches[2], ("1x1", "3x3"),
+        ("pytorch/vision#906 ('a known bug', kept for weight compatibility)", "tensorflow/models#443 (TF-slim)"),
+        branch=3),
+    ReleasedDifference(
+        "the max-pool before (5a) is 2x2/2, not 3x3/2 (the same 7x7 output)", "Table 1",
+        ("maxpool4",), "layers", tuple(_pool_token(line) for line in TABLE1 if line.modules == ("maxpool4",)),
+        ("2x2 max pool/2",), ("torchvision's googlenet.py (maxpool4)",)),
+)
 
 
 # ---------------------------------------------------------------------------------------------------------

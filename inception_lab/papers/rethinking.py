@@ -2,6 +2,9 @@
 
 * :data:`TABLE1` -- the outline of the proposed network (its Table 1; the column is the *input* size of each row).
 * :data:`TABLE3` -- single-crop results of the cumulative "Inception-v2" ablation (Table 3).
+* :data:`FIG4`, :data:`FIG5`, :data:`FIG6` (:func:`fig6` for any n), :data:`FIG7`, :data:`FIG10` -- the modules as
+  the figures draw them (:class:`~inception_lab.papers.figures.ModuleFigure`); :data:`RELEASED_DIFFERENCES` -- where
+  the released model (TF-slim, ported by torchvision) differs from them, from Table 1 and from §10.
 * The stated costs and savings of §3 (factorization), §5 (grid-size reduction), §6-7 and the abstract, as numbers
   with the sentence they come from, so chapters and tests can check them against the cost model.
 
@@ -13,6 +16,8 @@ abstract). Introduced in chapters 4-6. Imports only the formula layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from inception_lab.papers.figures import ModuleFigure, ReleasedDifference
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -53,6 +58,93 @@ STAGES = {"35x35": dict(grid=35, modules=3, figure=5), "17x17": dict(grid=17, mo
 
 #: "In our proposed architecture, we chose n = 7 for the 17 x 17 grid" [Rethinking, Fig. 6].
 FACTORIZATION_N_17X17 = 7
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The module figures, as drawn
+# ---------------------------------------------------------------------------------------------------------
+#: [Rethinking, Fig. 4]: GoogLeNet's module with dimension reductions ([GoogLeNet, Fig. 2(b)]); "Pool" is drawn
+#: without its kind or size.
+FIG4 = ModuleFigure("Rethinking", "Fig. 4", "Original Inception module as described in [20].",
+                    (("1x1",), ("1x1", "3x3"), ("1x1", "5x5"), ("pool", "1x1")))
+#: [Rethinking, Fig. 5]: Fig. 4 with its 5x5 replaced by two 3x3 -- one branch with one 3x3, one with two. This is
+#: BN-Inception's module ([BN, Fig. 5]); the released model has 1x1 -> 5x5 where the figure has 1x1 -> 3x3
+#: (:data:`RELEASED_DIFFERENCES`).
+FIG5 = ModuleFigure("Rethinking", "Fig. 5", "Inception modules where each 5 x 5 convolution is replaced by two 3 x 3 "
+                    "convolution, as suggested by principle 3 of Section 2.",
+                    (("1x1",), ("1x1", "3x3"), ("1x1", "3x3", "3x3"), ("pool", "1x1")))
+
+
+def fig6(n: int) -> ModuleFigure:
+    """[Rethinking, Fig. 6] for a given n: each n x n factorized into 1 x n then n x 1, the order the figure draws.
+
+    The 3x3 branch of Fig. 5 becomes 1 x n -> n x 1; its double 3x3 branch two such pairs.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        raise ValueError(f"Fig. 6's n is an integer of at least 2, got {n!r}.")
+    one, other = f"1x{n}", f"{n}x1"
+    return ModuleFigure("Rethinking", "Fig. 6" if n == FACTORIZATION_N_17X17 else f"Fig. 6 (n = {n})",
+                        "Inception modules after the factorization of the n x n convolutions. In our proposed "
+                        "architecture, we chose n = 7 for the 17 x 17 grid.",
+                        (("1x1",), ("1x1", one, other), ("1x1", one, other, one, other), ("pool", "1x1")),
+                        reading="each pair drawn 1 x n first, n x 1 above it (the released model starts its "
+                                "double branch with 7x1)")
+
+
+#: [Rethinking, Fig. 6] with the paper's n = 7 for the 17x17 grid.
+FIG6 = fig6(FACTORIZATION_N_17X17)
+#: [Rethinking, Fig. 7]: the 3x3 branch's 1x1 and the double branch's 3x3 each feed a 1x3 and a 3x1 drawn side by
+#: side, whose outputs are concatenated ("expanded the filter bank outputs").
+FIG7 = ModuleFigure("Rethinking", "Fig. 7", "Inception modules with expanded the filter bank outputs. This "
+                    "architecture is used on the coarsest (8 x 8) grids to promote high dimensional representations, "
+                    "as suggested by principle 2 of Section 2.",
+                    (("1x1",), ("1x1", ("1x3", "3x1")), ("1x1", "3x3", ("1x3", "3x1")), ("pool", "1x1")))
+#: [Rethinking, Fig. 10]: two convolution branches whose last 3x3 has stride 2, beside a stride-2 "Pool" ("either
+#: average or maximum pooling", §5), concatenated. Table 1's caption allows "variations of reduction technique
+#: depicted Figure 10"; the released model uses two (:data:`RELEASED_DIFFERENCES`).
+FIG10 = ModuleFigure("Rethinking", "Fig. 10", "Inception module that reduces the grid-size while expands the filter "
+                     "banks. It is both cheap and avoids the representational bottleneck as is suggested by "
+                     "principle 1.",
+                     (("1x1", "3x3/2"), ("1x1", "3x3", "3x3/2"), ("pool/2",)))
+
+
+def _row_token(row: OutlineRow) -> str:
+    """A stem row of Table 1 as a figure token: conv "3x3/1" -> ``"3x3"``, conv "3x3/2" -> ``"3x3/2"``."""
+    kernel, stride = row.patch.split("/")
+    token = kernel if stride == "1" else f"{kernel}/{stride}"
+    return token if row.type.startswith("conv") else f"{kernel} max pool/{stride}"
+
+
+_RELEASED_A = ("pytorch/vision#798", "tensorflow/models#2395", "tensorflow/tensorflow#36262")
+_VARIATIONS = ("Table 1's caption: 'We are using variations of reduction technique depicted Figure 10'",)
+
+#: Where the released Inception-v3 (TF-slim's ``inception_v3``, ported by torchvision; our ``inception_v3()``)
+#: differs from what the paper prints. ``tests/test_paper_figures.py`` checks each against the built model.
+RELEASED_DIFFERENCES: tuple[ReleasedDifference, ...] = (
+    ReleasedDifference("module A's second branch is 1x1 (48) -> 5x5 (64) where Fig. 5 has 1x1 -> 3x3",
+                       "Fig. 5", ("Mixed_5b", "Mixed_5c", "Mixed_5d"), "branch", FIG5.branches[1], ("1x1", "5x5"),
+                       _RELEASED_A, branch=2),
+    ReleasedDifference("module B's double branch starts with 7x1 (7x1, 1x7, 7x1, 1x7) where Fig. 6 draws 1x7 "
+                       "first (the same parameters and multiply-adds)", "Fig. 6",
+                       ("Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e"), "branch", FIG6.branches[2],
+                       ("1x1", "7x1", "1x7", "7x1", "1x7"), ("torchvision's InceptionC (branch7x7dbl)",), branch=3),
+    ReleasedDifference("the 35 -> 17 reduction's single 3x3/2 has no 1x1 before it", "Fig. 10", ("Mixed_6a",),
+                       "branch", FIG10.branches[0], ("3x3/2",), _VARIATIONS, branch=1),
+    ReleasedDifference("the 17 -> 8 reduction's deep branch is 1x1 -> 1x7 -> 7x1 -> 3x3/2, not 1x1 -> 3x3 -> 3x3/2",
+                       "Fig. 10", ("Mixed_7a",), "branch", FIG10.branches[1], ("1x1", "1x7", "7x1", "3x3/2"),
+                       _VARIATIONS, branch=2),
+    ReleasedDifference("the stem's last rows are 1x1 (80) -> 3x3 (192, 73 -> 71) -> 3x3/2 max-pool (35x35x192), not "
+                       "Table 1's conv 3x3/1 (80) -> conv 3x3/2 (192) -> conv 3x3/1 (288 at 35x35)", "Table 1",
+                       ("Conv2d_3b_1x1", "Conv2d_4a_3x3", "maxpool2"), "layers",
+                       tuple(_row_token(row) for row in TABLE1[4:7]), ("1x1", "3x3", "3x3 max pool/2"),
+                       ("torchvision's inception.py (Conv2d_3b_1x1, Conv2d_4a_3x3, maxpool2)",
+                        "discuss.pytorch.org, 'Inception Block Implementation' (the 1x1 where Table 1 has a 3x3)")),
+    ReleasedDifference("the auxiliary classifier's fully connected layer is not batch-normalized (Table 3's last "
+                       "row, Inception-v3, is 'BN-auxiliary')", "§10, Table 3", ("AuxLogits",), "head",
+                       ("BatchNorm1d", "Linear"), ("Linear",),
+                       ("§10: 'BN-auxiliary refers to the version in which the fully connected layer of the auxiliary "
+                        "classifier is also batch-normalized, not just the convolutions'",)),
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
