@@ -25,16 +25,16 @@ that the networks are compared with was measured under the same load:
    ``channels_last`` (eval and train), both together (eval); ``torch.compile`` (inductor, eval and train step), in a
    subprocess per case with a time limit (compiling takes minutes on a small CPU; a case that fails or runs out of
    time is recorded with the reason); peak memory of a training step, as the peak resident set size (RSS,
-   ``getrusage``) of a fresh process above its RSS just before the step (what the step itself needs: activations
+   ``VmHWM``) of a fresh process above its RSS just before the step (what the step itself needs: activations
    kept for backward, gradients, workspace).
 
 Both clocks are recorded: wall (``time.perf_counter``) and the process's CPU time (``time.process_time``; with one
-thread, the time the work was actually on a core: steadier on a shared machine). The results file carries the
-machine receipt (``runtime.machine_receipt``) with the load average before and after, the library version, the
-command and the duration.
+thread, the time the work was actually on a core: steadier on a shared machine, hence the headline ``--clock``).
+The results file carries the machine receipt (``runtime.machine_receipt``) with the load average before and after,
+the library version, the command and the duration.
 
 Writes ``benchmarks/results/perf.json`` (every sample) and ``perf.md``. With the defaults about 40 minutes on one
-thread of a shared 2-core CPU. ``--quick`` is a smoke test of every code path (batch 1, two repetitions, small
+thread of a shared 2-core CPU. ``--quick`` is a smoke test of every code path (two repetitions, small
 limits, one compile case; about 5 minutes); it writes to ``_build/bench-perf-quick/`` unless ``--out`` says otherwise.
 """
 
@@ -45,7 +45,6 @@ import copy
 import gc
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -184,7 +183,7 @@ def bench_presets(args: argparse.Namespace, sampler: LimitSampler) -> dict[str, 
         model = build_model(name)
         shape = (args.batch, 3, INPUT_SIDE[name], INPUT_SIDE[name])
         x = torch.randn(shape, generator=g)
-        y = torch.randint(0, model.num_classes, (args.batch,), generator=g)
+        y = torch.randint(0, model.fc.out_features, (args.batch,), generator=g)
         info[name] = dict(input_shape=list(shape), params=sum(p.numel() for p in model.parameters()),
                           forward_macs=count(model.eval(), shape).macs, **train_step_macs(model, shape))
         train_model = copy.deepcopy(model)
@@ -198,16 +197,19 @@ def bench_presets(args: argparse.Namespace, sampler: LimitSampler) -> dict[str, 
     return dict(batch=args.batch, reps=args.reps, warmup=args.warmup, presets=info)
 
 
-def preset_rates(presets: dict[str, Any], peak: float) -> dict[str, dict[str, float]]:
-    """Per preset and clock: MACs/s of the eval forward and the training step, and their fractions of ``peak``."""
+def preset_rates(presets: dict[str, Any], limits: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per preset and clock: MACs/s of the eval forward and the training step, and their fractions of the peak
+    measured on the same clock."""
     rates = {}
     for name, row in presets["presets"].items():
         ev, tr = medians(row["eval_seconds"]), medians(row["train_seconds"])
-        rates[name] = {f"{what}_{clock}": value for clock in ("wall", "cpu") for what, value in (
-            ("eval_macs_per_s", row["forward_macs"] / ev[clock]),
-            ("eval_peak_fraction", row["forward_macs"] / ev[clock] / peak),
-            ("train_macs_per_s", row["train_step_macs"] / tr[clock]),
-            ("train_peak_fraction", row["train_step_macs"] / tr[clock] / peak))}
+        rates[name] = {}
+        for clock in ("wall", "cpu"):
+            peak = limits[clock]["peak_macs_per_s"]
+            rates[name].update({f"eval_macs_per_s_{clock}": row["forward_macs"] / ev[clock],
+                                f"eval_peak_fraction_{clock}": row["forward_macs"] / ev[clock] / peak,
+                                f"train_macs_per_s_{clock}": row["train_step_macs"] / tr[clock],
+                                f"train_peak_fraction_{clock}": row["train_step_macs"] / tr[clock] / peak})
     return rates
 
 
@@ -215,24 +217,57 @@ def preset_rates(presets: dict[str, Any], peak: float) -> dict[str, dict[str, fl
 # Part 3: Inception-v3 by kind of layer
 # ---------------------------------------------------------------------------------------------------------
 def bench_layer_kinds(args: argparse.Namespace, sampler: LimitSampler) -> dict[str, Any]:
+    """Inception-v3's eval forward by kind of layer, in the default layout and in channels_last."""
     torch.manual_seed(0)
     model = build_model("inception_v3")
     x = torch.randn(args.batch, 3, 299, 299, generator=torch.Generator().manual_seed(0))
-    print(f"  inception_v3 by layer kind, batch {args.batch}, {args.layer_reps} repetitions", flush=True)
-    report = measure_layer_times(model, x, reps=args.layer_reps, warmup=args.warmup, between=sampler.sample)
-    return report.to_dict()
+    out = {}
+    for layout, (m, batch) in {"contiguous": (model, x), "channels_last": (
+            channels_last(model), x.contiguous(memory_format=torch.channels_last))}.items():
+        print(f"  inception_v3 by layer kind ({layout}), batch {args.batch}, {args.layer_reps} repetitions, "
+              f"{args.clock} clock", flush=True)
+        out[layout] = measure_layer_times(m, batch, reps=args.layer_reps, warmup=args.warmup,
+                                          between=sampler.sample, clock=args.clock).to_dict()
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Part 4: ours vs torchvision, and what our options add
 # ---------------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def calibrate_batchnorm(model: nn.Module, side: int, batches: int = 2, batch: int = 4) -> None:
+    """BatchNorm running statistics from a few random batches (train-mode forward passes, cumulative averages).
+
+    Freshly initialised statistics (mean 0, variance 1) let eval activations grow or shrink layer after layer until
+    the outputs are huge or zero, and then "identical outputs" or "max difference" would check nothing.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = None  # cumulative moving average over the calibration batches
+    g = torch.Generator().manual_seed(4)
+    model.train()
+    for _ in range(batches):
+        model(torch.randn(batch, 3, side, side, generator=g))
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+    model.eval()
+
+
 def pair_models(name: str) -> tuple[nn.Module, nn.Module]:
-    """Ours and torchvision's, the same weights (torchvision's init, its state_dict loaded strictly into ours)."""
+    """Ours and torchvision's, the same weights (torchvision's init and calibrated BN statistics, its state_dict
+    loaded strictly into ours)."""
     torch.manual_seed(0)
     theirs = TORCHVISION[name](weights=None, aux_logits=True, init_weights=True)
+    calibrate_batchnorm(theirs, INPUT_SIDE[name])
     ours = build_model(name, aux_logits=True)
     ours.load_state_dict(theirs.state_dict(), strict=True)
-    return ours, theirs
+    return ours.eval(), theirs.eval()
+
+
+def relative_difference(a: torch.Tensor, reference: torch.Tensor) -> float:
+    """max |a - reference| / max |reference|: the largest difference relative to the outputs' scale."""
+    return ((a - reference).abs().max() / reference.abs().max().clamp_min(1e-30)).item()
 
 
 def channels_last(model: nn.Module) -> nn.Module:
@@ -249,14 +284,13 @@ def bench_versus_torchvision(args: argparse.Namespace, sampler: LimitSampler) ->
         x = torch.randn(args.batch, 3, side, side, generator=g)
         y = torch.randint(0, 1000, (args.batch,), generator=g)
         x_cl = x.contiguous(memory_format=torch.channels_last)
-        ours.eval()
-        theirs.eval()
         folded = fold_batchnorm(ours)
         with torch.no_grad():
             reference = ours(x)
             checks[name] = dict(identical_eval_outputs=torch.equal(reference, theirs(x)),
-                                folded_max_abs_diff=(folded(x) - reference).abs().max().item(),
-                                channels_last_max_abs_diff=(channels_last(ours)(x_cl) - reference).abs().max().item())
+                                output_max_abs=reference.abs().max().item(),
+                                folded_relative_diff=relative_difference(folded(x), reference),
+                                channels_last_relative_diff=relative_difference(channels_last(ours)(x_cl), reference))
         tasks[f"{name} eval ours"] = eval_task(ours, x)
         tasks[f"{name} eval torchvision"] = eval_task(theirs, x)
         tasks[f"{name} eval ours folded"] = eval_task(folded, x)
@@ -327,17 +361,28 @@ def probe_compile(name: str, mode: str, batch: int, reps: int) -> dict[str, Any]
     record: dict[str, Any] = dict(compile_seconds=compile_seconds)
     if mode == "eval":
         with torch.no_grad():
-            record["max_abs_diff"] = (compiled(x) - eager(x)).abs().max().item()
+            record["relative_diff"] = relative_difference(compiled(x), eager(x))
     seconds = interleave(tasks, reps, 1, lambda: None)
     record.update(seconds=seconds, speed=dict(wall=paired(seconds["compiled"], seconds["eager"], "wall"),
                                               cpu=paired(seconds["compiled"], seconds["eager"], "cpu")))
     return record
 
 
-def rss_bytes() -> int:
-    """Current resident set size of this process (Linux ``/proc/self/statm``)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE")
+def proc_status_bytes(field: str) -> int:
+    """A memory field of ``/proc/self/status`` (Linux), e.g. ``VmRSS`` (resident now) or ``VmHWM`` (its peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError(f"/proc/self/status has no {field} field")
+
+
+def reset_peak_rss() -> None:
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux >= 4.0: ``echo 5 > /proc/self/clear_refs``).
+
+    ``getrusage``'s ru_maxrss cannot be used: Linux carries it over ``exec`` from the forked parent, so a fresh
+    process started by a large one begins with the parent's peak.
+    """
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def probe_memory(name: str, variant: str, batch: int) -> dict[str, Any]:
@@ -359,14 +404,13 @@ def probe_memory(name: str, variant: str, batch: int) -> dict[str, Any]:
     y = torch.randint(0, 1000, (batch,), generator=g)
     step = train_task(model, x, y)
     gc.collect()
-    before, peak_before = rss_bytes(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    reset_peak_rss()
+    before = proc_status_bytes("VmRSS")
     step()
     step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return dict(rss_before_bytes=before, peak_rss_before_bytes=peak_before, peak_rss_bytes=peak,
-                step_peak_bytes=peak - before, params_bytes=sum(p.numel() * p.element_size()
-                                                                 for p in model.parameters()),
-                exceeded_earlier_peak=peak > peak_before)
+    peak = proc_status_bytes("VmHWM")
+    return dict(rss_before_bytes=before, peak_rss_bytes=peak, step_peak_bytes=peak - before,
+                params_bytes=sum(p.numel() * p.element_size() for p in model.parameters()))
 
 
 def bench_probes(args: argparse.Namespace) -> dict[str, Any]:
@@ -392,9 +436,39 @@ def fmt_ratio(r: dict[str, float]) -> str:
     return f"{r['median']:.3f} [{r['min']:.2f}-{r['max']:.2f}]"
 
 
+def kind_rows(report: dict[str, Any], limits: dict[str, Any]) -> list[dict[str, Any]]:
+    """The by-kind rows of one recorded breakdown, with fractions of the limits measured on its clock."""
+    clocked = limits[report["clock"]]
+    return peak_fractions(LayerTimeReport.from_dict(report), clocked["peak_macs_per_s"], clocked["peak_bytes_per_s"])
+
+
+def markdown_kinds(report: dict[str, Any], limits: dict[str, Any], layout: str) -> list[str]:
+    ridge = limits[report["clock"]]["ridge_point_macs_per_byte"]
+    lines = [f"### {layout}", "",
+             f"Sum of the kinds {1e3 * sum(k['seconds'] for k in report['kinds']):.1f} ms against a hook-free forward "
+             f"pass of {1e3 * report['forward_seconds']:.1f} ms ({100 * (report['coverage'] - 1):+.1f} %); the "
+             f"hooked pass took {100 * report['hook_overhead']:+.1f} % longer than the plain one.", "",
+             "| kind | layers | ms | time share | MAC share | GMAC/s | of peak | MACs/byte | bound | of roofline |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for k in kind_rows(report, limits):
+        of_roof = (f"{k['roofline_fraction']:.2f}" if k["macs"] else f"{k['bandwidth_fraction']:.2f} of bandwidth")
+        lines.append(f"| {k['kind']} | {k['layers']} | {1e3 * k['seconds']:.1f} | {100 * k['time_share']:.1f} % | "
+                     f"{100 * k['mac_share']:.1f} % | {k['macs_per_s'] / 1e9:.1f} | {k['peak_fraction']:.2f} | "
+                     f"{k['intensity']:.1f} | {k['bound_by']} | {of_roof} |")
+    lines += ["", f"Slowest layers ({layout}; median ms in place, MACs, compulsory traffic; ridge point "
+                  f"{ridge:.2f} MACs/byte):", ""]
+    for layer in sorted(report["layers"], key=lambda layer: -layer["seconds"])[:8]:
+        lines.append(f"* `{layer['name']}` ({layer['kind']}): {1e3 * layer['seconds']:.1f} ms, "
+                     f"{layer['macs'] / 1e6:.0f} MMACs, {layer['bytes'] / 1e6:.1f} MB")
+    return lines + [""]
+
+
 def write_markdown(record: dict[str, Any], path: Path) -> None:
-    limits, m = record["limits"], record["machine"]
-    peak, bandwidth = limits["peak_macs_per_s"], limits["peak_bytes_per_s"]
+    limits, m, clock = record["limits"], record["machine"], record["clock"]
+    other = "wall" if clock == "cpu" else "cpu"
+    names = {"cpu": "CPU time", "wall": "wall clock"}
+    loads = (m["load_average_before"] or [0])[:1] + (m["load_average_after"] or [0])[:1]
+    busy = max(loads) > (m["logical_cpus"] or 1)
     lines = ["# Performance suite: how far each network runs from this CPU's limit (CPU, fp32)", "",
              f"Written by `benchmarks/bench_perf.py` on {record['date']} in {record['duration_s'] / 60:.1f} min: "
              f"`{record['command']}`.", "",
@@ -404,88 +478,93 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
              f"{record['torchvision_version']}, Python {m['python']}",
              f"* load average (1, 5, 15 min) before: {m['load_average_before']}, after: {m['load_average_after']}"
              + (" -- above the number of CPUs: other processes shared the cores. Everything was interleaved (the "
-                "limits sampled between the repetitions), so ratios are fairer than absolute times; CPU-time columns "
-                "are the steadier measure" if max((m['load_average_before'] or [0])[:1]
-                                                  + (m['load_average_after'] or [0])[:1]) > m['logical_cpus'] else ""),
-             "",
+                "limits sampled between the repetitions), so ratios are fairer than absolute times, and the "
+                "headline numbers use the process's CPU time, which a process that takes the core away does not "
+                "inflate" if busy else ""),
+             f"* headline clock: {names[clock]} (`{'time.process_time' if clock == 'cpu' else 'time.perf_counter'}`)"
+             f"; the {names[other]} is in brackets or in `perf.json`", "",
              "## 1. The CPU's limits", "",
-             f"* dense-matmul peak: **{peak / 1e9:.1f} GMAC/s** (best of {limits['samples']} samples of `torch.mm` "
-             f"{limits['matmul_size']}x{limits['matmul_size']} fp32; median sample "
-             f"{limits['median_macs_per_s'] / 1e9:.1f})",
-             f"* copy bandwidth: **{bandwidth / 1e9:.1f} GB/s** (read + write, {limits['copy_megabytes']} MB buffers; "
-             f"median sample {limits['median_bytes_per_s'] / 1e9:.1f})",
-             f"* ridge point: {limits['ridge_point_macs_per_byte']:.2f} MACs per byte: a layer that does fewer MACs "
-             "per byte it moves is bound by memory, more by arithmetic", "",
+             "| limit | best, " + names[clock] + " | best, " + names[other] + " | median sample, " + names[clock]
+             + " |", "|---|---:|---:|---:|",
+             f"| dense-matmul peak, `torch.mm` {limits['matmul_size']}x{limits['matmul_size']} fp32 "
+             f"(GMAC/s) | **{limits[clock]['peak_macs_per_s'] / 1e9:.1f}** | "
+             f"{limits[other]['peak_macs_per_s'] / 1e9:.1f} | {limits[clock]['median_macs_per_s'] / 1e9:.1f} |",
+             f"| copy bandwidth, {limits['copy_megabytes']} MB buffers, read + write (GB/s) | "
+             f"**{limits[clock]['peak_bytes_per_s'] / 1e9:.1f}** | {limits[other]['peak_bytes_per_s'] / 1e9:.1f} | "
+             f"{limits[clock]['median_bytes_per_s'] / 1e9:.1f} |",
+             f"| ridge point (MACs per byte) | {limits[clock]['ridge_point_macs_per_byte']:.2f} | "
+             f"{limits[other]['ridge_point_macs_per_byte']:.2f} | |", "",
+             f"{limits['samples']} samples, each the best of {limits['repeats_per_sample']} calls, taken between the "
+             "repetitions of everything below. A layer that does fewer MACs per byte it moves than the ridge point "
+             "is bound by memory bandwidth, one that does more by arithmetic.", "",
              "## 2. Every full-size preset as a fraction of the peak", "",
              f"Medians of {record['presets']['reps']} interleaved repetitions after {record['presets']['warmup']} "
-             "warm-up. Training-step MACs = 3 x train-mode forward MACs (auxiliary heads included) - the first "
-             "convolution's. Fractions: MACs/s over the matmul peak; wall clock (CPU time in brackets).", "",
+             "warm-up, batch " + str(record["batch"]) + ", at the paper's input size, auxiliary heads built. "
+             "Training step: train-mode forward (auxiliary heads run), loss with aux weight 0.3, backward, SGD. "
+             "Training-step MACs = 3 x train-mode forward MACs - the first convolution's (gradients of weights "
+             "and inputs, none for the image; equal to `FlopCounterMode`'s count, `tests/test_layer_time.py`). "
+             f"Times and fractions on the {names[clock]}; the {names[other]} fraction in brackets.", "",
              "| preset | input | forward GMACs | eval s | eval GMAC/s | eval / peak | train-step GMACs | train s | "
              "train GMAC/s | train / peak |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, row in record["presets"]["presets"].items():
         r = record["preset_rates"][name]
         lines.append(
             f"| {name} | {'x'.join(map(str, row['input_shape']))} | {row['forward_macs'] / 1e9:.2f} | "
-            f"{medians(row['eval_seconds'])['wall']:.3f} | {r['eval_macs_per_s_wall'] / 1e9:.1f} | "
-            f"{r['eval_peak_fraction_wall']:.2f} ({r['eval_peak_fraction_cpu']:.2f}) | "
-            f"{row['train_step_macs'] / 1e9:.2f} | {medians(row['train_seconds'])['wall']:.3f} | "
-            f"{r['train_macs_per_s_wall'] / 1e9:.1f} | {r['train_peak_fraction_wall']:.2f} "
-            f"({r['train_peak_fraction_cpu']:.2f}) |")
+            f"{medians(row['eval_seconds'])[clock]:.3f} | {r[f'eval_macs_per_s_{clock}'] / 1e9:.1f} | "
+            f"**{r[f'eval_peak_fraction_{clock}']:.2f}** ({r[f'eval_peak_fraction_{other}']:.2f}) | "
+            f"{row['train_step_macs'] / 1e9:.2f} | {medians(row['train_seconds'])[clock]:.3f} | "
+            f"{r[f'train_macs_per_s_{clock}'] / 1e9:.1f} | **{r[f'train_peak_fraction_{clock}']:.2f}** "
+            f"({r[f'train_peak_fraction_{other}']:.2f}) |")
     lk = record["layer_kinds"]
+    first = next(iter(lk.values()))
     lines += ["", "## 3. Inception-v3 by kind of layer (eval forward)", "",
-              f"Input {'x'.join(map(str, lk['input_shape']))}; every module timed in place with forward hooks "
-              f"(`inception_lab.experiments.layer_time`), medians of {lk['reps']} repetitions. Sum of the kinds: "
-              f"{1e3 * sum(k['seconds'] for k in lk['kinds']):.1f} ms against a hook-free forward of "
-              f"{1e3 * lk['forward_seconds']:.1f} ms ({100 * (lk['coverage'] - 1):+.1f} %); hooks cost "
-              f"{100 * lk['hook_overhead']:+.1f} %. Intensity: MACs per byte of compulsory traffic (input + weights + "
-              f"output, fp32). Bound: which roofline applies (ridge {limits['ridge_point_macs_per_byte']:.2f} "
-              "MACs/B). Of roofline: MACs/s over min(peak, intensity x bandwidth); for 0-MAC kinds, bytes/s over the "
-              "copy bandwidth.", "",
-              "| kind | layers | ms | time share | MAC share | GMAC/s | of peak | MACs/byte | bound | of roofline |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
-    for k in record["layer_kind_rates"]:
-        of_roof = k["roofline_fraction"] if k["macs"] else k["bandwidth_fraction"]
-        lines.append(f"| {k['kind']} | {k['layers']} | {1e3 * k['seconds']:.1f} | {100 * k['time_share']:.1f} % | "
-                     f"{100 * k['mac_share']:.1f} % | {k['macs_per_s'] / 1e9:.1f} | {k['peak_fraction']:.2f} | "
-                     f"{k['intensity']:.1f} | {k['bound_by']} | {of_roof:.2f}"
-                     f"{'' if k['macs'] else ' (of bandwidth)'} |")
-    lines += ["", "Slowest layers (median ms, in place):", ""]
-    for layer in sorted(lk["layers"], key=lambda layer: -layer["seconds"])[:10]:
-        lines.append(f"* `{layer['name']}` ({layer['kind']}): {1e3 * layer['seconds']:.1f} ms, "
-                     f"{layer['macs'] / 1e6:.0f} MMACs, {layer['bytes'] / 1e6:.1f} MB")
+              f"Input {'x'.join(map(str, first['input_shape']))}; every module timed in place with forward hooks "
+              f"(`inception_lab.experiments.layer_time`: its exclusive time goes to its kind; an Inception module's "
+              f"own time is its concatenation; containers' is Python glue), medians of {first['reps']} repetitions, "
+              f"{names[first['clock']]}. Intensity: MACs per byte of compulsory traffic (input + weights + output, "
+              "fp32). Bound: the roofline that applies. Of roofline: MACs/s over min(peak, intensity x bandwidth); "
+              "for kinds without MACs, bytes/s over the copy bandwidth.", ""]
+    for layout, report in lk.items():
+        lines += markdown_kinds(report, limits, layout)
     vs = record["versus"]
-    lines += ["", "## 4. Ours vs torchvision, and what our options add", "",
-              f"Same weights (torchvision's `state_dict` loaded strictly into ours); {vs['reps']} interleaved "
-              f"repetitions after {vs['warmup']} warm-up, batch {vs['batch']}. Speed ratio = time of the reference / "
-              "time of the variant (> 1: the variant is faster): median of the per-repetition ratios [min-max], "
-              "wall clock; CPU time in the last column. Target: ours vs torchvision >= 1.0.", "",
-              "| network | comparison | speed ratio (wall) | speed ratio (CPU) |", "|---|---|---:|---:|"]
+    lines += ["## 4. Ours vs torchvision, and what our options add", "",
+              f"Same weights (torchvision's init, BN statistics calibrated on random batches, its `state_dict` "
+              f"loaded strictly into ours); {vs['reps']} interleaved repetitions after {vs['warmup']} warm-up, batch "
+              f"{vs['batch']}. Speed ratio = time of the reference / time of the variant (> 1: the variant is "
+              f"faster): median of the per-repetition ratios [min-max]. Target: ours vs torchvision >= 1.0.", "",
+              f"| network | comparison | speed ratio ({names[clock]}) | ({names[other]}) |", "|---|---|---:|---:|"]
     for name, rows in record["versus_ratios"].items():
         for row, clocks in rows.items():
-            lines.append(f"| {name} | {row} | {fmt_ratio(clocks['wall'])} | {clocks['cpu']['median']:.3f} |")
+            lines.append(f"| {name} | {row} | {fmt_ratio(clocks[clock])} | {clocks[other]['median']:.3f} |")
+    lines.append("")
     for name, c in vs["checks"].items():
-        lines.append(f"\n{name}: identical eval outputs {c['identical_eval_outputs']}; max abs difference BN-folded "
-                     f"{c['folded_max_abs_diff']:.1e}, channels_last {c['channels_last_max_abs_diff']:.1e}.")
+        lines.append(f"* {name}: identical eval outputs {c['identical_eval_outputs']} (largest |logit| "
+                     f"{c['output_max_abs']:.3g}); largest difference relative to it: BN-folded "
+                     f"{c['folded_relative_diff']:.1e}, channels_last {c['channels_last_relative_diff']:.1e}")
     medians_s = {task: medians(samples) for task, samples in vs["seconds"].items()}
-    lines += ["", "Median seconds:", "", "| task | wall s | CPU s |", "|---|---:|---:|"]
-    lines += [f"| {task} | {v['wall']:.3f} | {v['cpu']:.3f} |" for task, v in medians_s.items()]
+    lines += ["", "| task | median s, " + names[clock] + " | " + names[other] + " |", "|---|---:|---:|"]
+    lines += [f"| {task} | {v[clock]:.3f} | {v[other]:.3f} |" for task, v in medians_s.items()]
     probes = record["probes"]
-    lines += ["", "### torch.compile (inductor, CPU)", ""]
+    lines += ["", "### torch.compile (inductor, CPU)", "",
+              "A fresh process per case: compile ours (`torch.compile(model)`, default mode), time the first call "
+              f"(the compilation), then {record['compile_reps']} interleaved repetitions of eager and compiled.", ""]
     if not probes["compile"]:
         lines.append("Not run (`--skip-compile`).")
     else:
-        lines += ["| case | result | compile s | speed ratio compiled vs eager (wall) | (CPU) | max abs diff |",
-                  "|---|---|---:|---:|---:|---:|"]
+        lines += [f"| case | result | compile s (wall) | speed ratio compiled vs eager ({names[clock]}) | "
+                  f"({names[other]}) | relative difference |", "|---|---|---:|---:|---:|---:|"]
         for case, c in probes["compile"].items():
             if c["ok"]:
-                lines.append(f"| {case} | ok | {c['compile_seconds']:.0f} | {fmt_ratio(c['speed']['wall'])} | "
-                             f"{c['speed']['cpu']['median']:.3f} | {c.get('max_abs_diff', float('nan')):.1e} |")
+                diff = f"{c['relative_diff']:.1e}" if "relative_diff" in c else "(train step)"
+                lines.append(f"| {case} | ok | {c['compile_seconds']:.0f} | {fmt_ratio(c['speed'][clock])} | "
+                             f"{c['speed'][other]['median']:.3f} | {diff} |")
             else:
                 lines.append(f"| {case} | failed: {c['reason']} | | | | |")
     lines += ["", "### Peak memory of a training step", "",
-              "Peak resident set size (`getrusage` ru_maxrss) of a fresh process during two training steps, minus "
-              "its RSS just before them (model, optimizer and batch already resident).", "",
-              "| case | step peak MB | parameters MB | peak RSS MB |", "|---|---:|---:|---:|"]
+              "A fresh process per case: peak resident set size (`VmHWM` of `/proc/self/status`, reset to the current "
+              "RSS just before) during two training steps, minus the RSS just before them (model, optimizer and batch "
+              "already resident): what the step itself needs (activations kept for the backward pass, gradients, "
+              "workspace).", "", "| case | step peak MB | parameters MB | peak RSS MB |", "|---|---:|---:|---:|"]
     for case, c in probes["memory"].items():
         if c["ok"]:
             lines.append(f"| {case} | {c['step_peak_bytes'] / 2**20:.0f} | {c['params_bytes'] / 2**20:.0f} | "
@@ -508,10 +587,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compile-timeout", type=int, default=1200,
                         help="seconds each torch.compile case may take, compiling included (default 1200)")
     parser.add_argument("--skip-compile", action="store_true", help="leave torch.compile out")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="headline clock and the clock of the by-kind breakdown (default cpu: the process's CPU "
+                             "time, which other processes on a shared machine do not inflate)")
     parser.add_argument("--mm-size", type=int, default=2048, help="side of the matmul-peak matrices (default 2048)")
     parser.add_argument("--copy-mb", type=int, default=128, help="MB per copy-bandwidth buffer (default 128)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke test: batch 1, 2 repetitions, small limits, one compile case")
+                        help="smoke test: 2 repetitions, small limits, one compile case")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"results folder (default {RESULTS.relative_to(ROOT)}; with --quick "
                              f"{QUICK_OUT.relative_to(ROOT)})")
@@ -520,12 +602,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--probe-mode", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.batch, args.reps, args.layer_reps, args.compare_reps, args.compile_reps = 1, 2, 2, 2, 2
+        args.reps, args.layer_reps, args.compare_reps, args.compile_reps = 2, 2, 2, 2
         args.mm_size, args.copy_mb, args.compile_timeout = 1024, 32, min(args.compile_timeout, 600)
     for name in ("threads", "batch", "reps", "layer_reps", "compare_reps", "compile_reps", "compile_timeout",
                  "mm_size", "copy_mb"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.batch < 2:
+        parser.error(f"--batch must be >= 2 (got {args.batch}): in a training step, Inception-v3's auxiliary head "
+                     "batch-normalizes a 1x1 map, which needs more than one value per channel")
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
     return args
@@ -554,15 +639,14 @@ def main(argv: list[str] | None = None) -> None:
     probes = bench_probes(args)
     machine["load_average_after"] = load_average()
     limits = sampler.summary()
-    report = LayerTimeReport.from_dict(layer_kinds)
     record = dict(benchmark="perf", date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
                   command="python benchmarks/bench_perf.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   duration_s=round(time.perf_counter() - start, 1), quick=args.quick, threads=args.threads,
-                  batch=args.batch, inception_lab_version=inception_lab.__version__,
-                  torchvision_version=torchvision.__version__, machine=machine, limits=limits,
-                  presets=presets, preset_rates=preset_rates(presets, limits["peak_macs_per_s"]),
+                  batch=args.batch, clock=args.clock, compile_reps=args.compile_reps,
+                  inception_lab_version=inception_lab.__version__, torchvision_version=torchvision.__version__,
+                  machine=machine, limits=limits, presets=presets, preset_rates=preset_rates(presets, limits),
                   layer_kinds=layer_kinds,
-                  layer_kind_rates=peak_fractions(report, limits["peak_macs_per_s"], limits["peak_bytes_per_s"]),
+                  layer_kind_rates={layout: kind_rows(report, limits) for layout, report in layer_kinds.items()},
                   versus=versus, versus_ratios=versus_ratios(versus), probes=probes)
     out.mkdir(parents=True, exist_ok=True)
     (out / "perf.json").write_text(json.dumps(record, indent=1) + "\n")

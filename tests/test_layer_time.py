@@ -233,10 +233,22 @@ def test_cpu_limits():
     sampler.sample()
     sampler.sample()
     summary = sampler.summary()
-    assert summary["samples"] == 2 and summary["peak_macs_per_s"] == max(sampler.macs_per_s)
-    assert sampler.ridge_point == sampler.peak_macs_per_s / sampler.peak_bytes_per_s
+    assert summary["samples"] == 2
+    for clock in ("wall", "cpu"):
+        assert summary[clock]["peak_macs_per_s"] == max(sampler.samples["macs_per_s"][clock]) > 0
+        assert sampler.ridge_point(clock) == sampler.peak_macs_per_s(clock) / sampler.peak_bytes_per_s(clock)
+    with pytest.raises(ValueError, match="clock"):
+        sampler.peak_macs_per_s("gpu")
     with pytest.raises(ValueError, match="megabytes"):
         LimitSampler(megabytes=0)
+
+
+def test_cpu_clock_breakdown():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
+    report = measure_layer_times(model, torch.randn(2, 3, 16, 16), reps=2, warmup=0, clock="cpu")
+    assert report.clock == "cpu" and math.isclose(sum(k.time_share for k in report.kinds), 1.0)
+    with pytest.raises(ValueError, match="clock"):
+        measure_layer_times(model, torch.randn(2, 3, 16, 16), reps=1, clock="gpu")
 
 
 @pytest.mark.parametrize("name", ["mini_googlenet", "mini_inception_v3", "mini_bn_inception"])

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from inception_lab.checks import check_positive_int
+from inception_lab.checks import check_choice, check_positive_int
+
+#: The two clocks: wall (``time.perf_counter``) and the process's CPU time (``time.process_time``).
+CLOCKS = ("wall", "cpu")
 
 
 def matmul_macs(size: int) -> int:
@@ -31,31 +35,31 @@ def matmul_macs(size: int) -> int:
     return check_positive_int("size", size) ** 3
 
 
+def _best_rates(run: Callable[[], object], work: float, repeats: int) -> tuple[float, float]:
+    """``work`` per second of ``run`` after one warm-up call, best of ``repeats``, by wall clock and by CPU time."""
+    run()  # warm-up: the BLAS picks its kernel, the first touch maps the pages
+    wall = cpu = float("inf")
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        run()
+        cpu = min(cpu, time.process_time() - start_cpu)
+        wall = min(wall, time.perf_counter() - start)
+    return work / wall, work / max(cpu, 1e-9)
+
+
 def matmul_rate(size: int = 2048, repeats: int = 3) -> float:
-    """Best MACs per second of ``torch.mm`` on ``size x size`` fp32 matrices over ``repeats`` calls (after one warm-up).
+    """Best MACs per second (wall clock) of ``torch.mm`` on ``size x size`` fp32 matrices over ``repeats`` calls.
 
     Uses the current ``torch.get_num_threads()``. ``size`` of 2048 or more fills the cores' vector units; smaller
     matrices measure less than the peak (a useful check: the rate grows with the size and then levels off).
     """
     check_positive_int("repeats", repeats)
-    a = torch.randn(size, size)
-    b = torch.randn(size, size)
-    out = torch.empty(size, size)
-    return _best_mm_rate(a, b, out, repeats)
-
-
-def _best_mm_rate(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, repeats: int) -> float:
-    torch.mm(a, b, out=out)  # warm-up: the BLAS picks its kernel and touches the memory
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
-    return matmul_macs(a.shape[0]) / best
+    a, b, out = torch.randn(size, size), torch.randn(size, size), torch.empty(size, size)
+    return _best_rates(lambda: torch.mm(a, b, out=out), matmul_macs(size), repeats)[0]
 
 
 def copy_bandwidth(megabytes: int = 128, repeats: int = 3) -> float:
-    """Best bytes per second of copying a ``megabytes`` fp32 buffer into another (read + write both counted).
+    """Best bytes per second (wall clock) of copying a ``megabytes`` fp32 buffer into another (read + write counted).
 
     The buffer should be several times the last-level cache (a few tens of MB on a server CPU), so the copy streams
     from and to main memory: the bandwidth a layer whose tensors do not fit in cache can at best use.
@@ -64,17 +68,7 @@ def copy_bandwidth(megabytes: int = 128, repeats: int = 3) -> float:
     check_positive_int("repeats", repeats)
     source = torch.ones(megabytes * 2**20 // 4)
     target = torch.empty_like(source)
-    return _best_copy_rate(source, target, repeats)
-
-
-def _best_copy_rate(source: torch.Tensor, target: torch.Tensor, repeats: int) -> float:
-    target.copy_(source)  # warm-up: the first touch of ``target`` maps its pages
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        target.copy_(source)
-        best = min(best, time.perf_counter() - start)
-    return 2 * source.numel() * source.element_size() / best
+    return _best_rates(lambda: target.copy_(source), 2 * source.numel() * source.element_size(), repeats)[0]
 
 
 @dataclass
@@ -82,8 +76,10 @@ class LimitSampler:
     """Samples of the matmul peak and the copy bandwidth, taken between the measurements they are compared with.
 
     Call :meth:`sample` between repetitions of what is being timed (a network's forward pass, say): when the
-    machine's load changes, it changes the samples too, and the best sample is still this CPU's limit. The
-    buffers are allocated once (three ``size x size`` matrices and two ``megabytes`` buffers).
+    machine's load changes, it changes the samples too, and the best sample is still this CPU's limit. Each sample
+    is read on two clocks: wall (``time.perf_counter``) and this process's CPU time (``time.process_time``: with
+    one thread, the time the work was on a core, which other processes do not inflate by taking the core away).
+    The buffers are allocated once (three ``size x size`` matrices and two ``megabytes`` buffers).
 
     Args:
         size: side of the square matrices (``torch.mm``).
@@ -94,52 +90,57 @@ class LimitSampler:
     size: int = 2048
     megabytes: int = 128
     repeats: int = 2
-    macs_per_s: list[float] = field(default_factory=list)
-    bytes_per_s: list[float] = field(default_factory=list)
+    samples: dict[str, dict[str, list[float]]] = field(default_factory=lambda: {
+        "macs_per_s": {"wall": [], "cpu": []}, "bytes_per_s": {"wall": [], "cpu": []}})
 
     def __post_init__(self) -> None:
         check_positive_int("size", self.size)
         check_positive_int("megabytes", self.megabytes)
         check_positive_int("repeats", self.repeats)
-        self._mm = (torch.randn(self.size, self.size), torch.randn(self.size, self.size),
-                    torch.empty(self.size, self.size))
-        self._copy = (torch.ones(self.megabytes * 2**20 // 4), torch.empty(self.megabytes * 2**20 // 4))
+        a, b, out = torch.randn(self.size, self.size), torch.randn(self.size, self.size), torch.empty(self.size,
+                                                                                                        self.size)
+        source, target = torch.ones(self.megabytes * 2**20 // 4), torch.empty(self.megabytes * 2**20 // 4)
+        self._runs = {"macs_per_s": (lambda: torch.mm(a, b, out=out), matmul_macs(self.size)),
+                      "bytes_per_s": (lambda: target.copy_(source), 2 * source.numel() * source.element_size())}
 
     def sample(self) -> None:
-        """Measure both limits once more (best of ``repeats`` calls each) and keep the rates."""
-        self.macs_per_s.append(_best_mm_rate(*self._mm, self.repeats))
-        self.bytes_per_s.append(_best_copy_rate(*self._copy, self.repeats))
+        """Measure both limits once more (best of ``repeats`` calls each, on both clocks) and keep the rates."""
+        for what, (run, work) in self._runs.items():
+            wall, cpu = _best_rates(run, work, self.repeats)
+            self.samples[what]["wall"].append(wall)
+            self.samples[what]["cpu"].append(cpu)
 
-    def _check(self) -> None:
-        if not self.macs_per_s:
+    def _best(self, what: str, clock: str) -> float:
+        check_choice("clock", clock, CLOCKS)
+        if not self.samples[what][clock]:
             raise ValueError("LimitSampler has no samples yet: call sample() at least once.")
+        return max(self.samples[what][clock])  # load only ever slows a sample down
 
-    @property
-    def peak_macs_per_s(self) -> float:
-        """The matmul peak: the best sample (load only ever slows a sample down)."""
-        self._check()
-        return max(self.macs_per_s)
+    def peak_macs_per_s(self, clock: str = "wall") -> float:
+        """The matmul peak: the best sample on ``clock`` (``"wall"`` or ``"cpu"``)."""
+        return self._best("macs_per_s", clock)
 
-    @property
-    def peak_bytes_per_s(self) -> float:
-        """The copy bandwidth: the best sample."""
-        self._check()
-        return max(self.bytes_per_s)
+    def peak_bytes_per_s(self, clock: str = "wall") -> float:
+        """The copy bandwidth: the best sample on ``clock``."""
+        return self._best("bytes_per_s", clock)
 
-    @property
-    def ridge_point(self) -> float:
+    def ridge_point(self, clock: str = "wall") -> float:
         """MACs per byte where the two limits meet (``peak / bandwidth``): below it a layer is bound by memory."""
-        return self.peak_macs_per_s / self.peak_bytes_per_s
+        return self.peak_macs_per_s(clock) / self.peak_bytes_per_s(clock)
 
-    def summary(self) -> dict[str, float | int | list[float]]:
-        """The limits and their samples, for a results file (rates in MACs/s and bytes/s)."""
-        self._check()
-        return dict(matmul_size=self.size, copy_megabytes=self.megabytes, repeats_per_sample=self.repeats,
-                    samples=len(self.macs_per_s), threads=torch.get_num_threads(),
-                    peak_macs_per_s=self.peak_macs_per_s, median_macs_per_s=statistics.median(self.macs_per_s),
-                    peak_bytes_per_s=self.peak_bytes_per_s, median_bytes_per_s=statistics.median(self.bytes_per_s),
-                    ridge_point_macs_per_byte=self.ridge_point, macs_per_s_samples=list(self.macs_per_s),
-                    bytes_per_s_samples=list(self.bytes_per_s))
+    def summary(self) -> dict[str, object]:
+        """The limits on both clocks and every sample, for a results file (rates in MACs/s and bytes/s)."""
+        out: dict[str, object] = dict(matmul_size=self.size, copy_megabytes=self.megabytes,
+                                      repeats_per_sample=self.repeats,
+                                      samples=len(self.samples["macs_per_s"]["wall"]), threads=torch.get_num_threads())
+        for clock in CLOCKS:
+            out[clock] = dict(peak_macs_per_s=self.peak_macs_per_s(clock),
+                              median_macs_per_s=statistics.median(self.samples["macs_per_s"][clock]),
+                              peak_bytes_per_s=self.peak_bytes_per_s(clock),
+                              median_bytes_per_s=statistics.median(self.samples["bytes_per_s"][clock]),
+                              ridge_point_macs_per_byte=self.ridge_point(clock))
+        out["raw"] = {what: {clock: list(v) for clock, v in by.items()} for what, by in self.samples.items()}
+        return out
 
 
 def attainable_rate(intensity: float, peak_macs_per_s: float, bytes_per_s: float) -> float:

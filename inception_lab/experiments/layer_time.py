@@ -10,7 +10,7 @@ the CPU's two limits (:mod:`~inception_lab.experiments.cpu_limits`).
 
 How it times, and why this way:
 
-* A forward pre-hook and a forward hook on **every** module read ``time.perf_counter`` before and after it runs.
+* A forward pre-hook and a forward hook on **every** module read the clock before and after it runs.
   On the CPU, PyTorch runs each operator to completion before returning, so the clock around a module is that
   module's time, measured where the network really runs it (its input just written by the previous layer, with
   whatever that leaves in the caches). Timing each layer alone on a copy of its input would run it on warm
@@ -21,6 +21,8 @@ How it times, and why this way:
   Python that gathers the branches), any other container's to ``"glue"`` (the Python between layers: the
   conv-BN-ReLU atom's call, the input check, ``flatten``). The exclusive times add up to the hooked forward pass
   exactly, so nothing is lost or counted twice.
+* The clock is the wall clock, or (``clock="cpu"``) this process's CPU time: with one thread, the time the layer
+  was on a core, which a process that takes the core away for a while does not inflate (a shared machine).
 * Each repetition runs one hooked and one plain (hook-free) forward pass, in alternating order, and optionally a
   callback between repetitions (:class:`~inception_lab.experiments.cpu_limits.LimitSampler`); medians over the
   repetitions are reported. :attr:`LayerTimeReport.coverage` compares the sum of the kinds' medians with the
@@ -43,9 +45,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from inception_lab.checks import check_non_negative_int, check_positive_int
+from inception_lab.checks import check_choice, check_non_negative_int, check_positive_int
 from inception_lab.cost import count
-from inception_lab.experiments.cpu_limits import attainable_rate
+from inception_lab.experiments.cpu_limits import CLOCKS, attainable_rate
 from inception_lab.nn.batchnorm import ScratchBatchNorm2d
 from inception_lab.nn.layers import MultiBranch
 
@@ -127,7 +129,8 @@ def _bytes_moved(module: nn.Module, kind: str, inputs: tuple[Any, ...], output: 
 class _Clock:
     """Forward hooks that record each module's exclusive time (its time minus its timed children's)."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, now: Callable[[], float]) -> None:
+        self.now = now
         self.modules = [(name, module, layer_kind(module)) for name, module in model.named_modules()]
         self.stack: list[list[Any]] = []  # [name, start, time of timed children]
         self.exclusive: dict[str, float] = {}
@@ -147,12 +150,12 @@ class _Clock:
 
     def _pre(self, name: str) -> Callable[..., None]:
         def hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
-            self.stack.append([name, time.perf_counter(), 0.0])
+            self.stack.append([name, self.now(), 0.0])
         return hook
 
     def _post(self, name: str, kind: str) -> Callable[..., None]:
         def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-            end = time.perf_counter()
+            end = self.now()
             top, start, children = self.stack.pop()
             if top != name:
                 raise RuntimeError(f"forward hooks out of order: {name!r} ended inside {top!r}.")
@@ -242,6 +245,7 @@ class LayerTimeReport:
         hooked_seconds: median hooked forward pass (the root module's time with every hook in place).
         total_macs: ``cost.count(model, input_shape).macs``.
         input_shape, reps, warmup, threads: what ran.
+        clock: ``"wall"`` (``time.perf_counter``) or ``"cpu"`` (``time.process_time``), for every number here.
         kind_samples: ``kind -> seconds of every repetition`` (the medians' raw data).
         forward_samples, hooked_samples: seconds of every plain and hooked forward pass.
     """
@@ -255,6 +259,7 @@ class LayerTimeReport:
     reps: int
     warmup: int
     threads: int
+    clock: str
     kind_samples: dict[str, list[float]]
     forward_samples: list[float]
     hooked_samples: list[float]
@@ -295,7 +300,7 @@ class LayerTimeReport:
         return dict(kinds=[asdict(k) for k in self.kinds], layers=[asdict(layer) for layer in self.layers],
                     forward_seconds=self.forward_seconds, hooked_seconds=self.hooked_seconds,
                     total_macs=self.total_macs, input_shape=list(self.input_shape), reps=self.reps,
-                    warmup=self.warmup, threads=self.threads, kind_samples=self.kind_samples,
+                    warmup=self.warmup, threads=self.threads, clock=self.clock, kind_samples=self.kind_samples,
                     forward_samples=self.forward_samples, hooked_samples=self.hooked_samples,
                     coverage=self.coverage, hook_overhead=self.hook_overhead)
 
@@ -307,7 +312,8 @@ class LayerTimeReport:
                        layers=tuple(LayerTime(**layer) for layer in data["layers"]),
                        forward_seconds=data["forward_seconds"], hooked_seconds=data["hooked_seconds"],
                        total_macs=data["total_macs"], input_shape=tuple(data["input_shape"]), reps=data["reps"],
-                       warmup=data["warmup"], threads=data["threads"], kind_samples=dict(data["kind_samples"]),
+                       warmup=data["warmup"], threads=data["threads"], clock=data["clock"],
+                       kind_samples=dict(data["kind_samples"]),
                        forward_samples=list(data["forward_samples"]), hooked_samples=list(data["hooked_samples"]))
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a layer-time record (as LayerTimeReport.to_dict writes it): {error}") from error
@@ -329,7 +335,7 @@ def _kind_rows(layers: Sequence[LayerTime], seconds: Mapping[str, float]) -> tup
 
 
 def measure_layer_times(model: nn.Module, x: torch.Tensor, *, reps: int = 7, warmup: int = 1,
-                        between: Callable[[], None] | None = None) -> LayerTimeReport:
+                        between: Callable[[], None] | None = None, clock: str = "wall") -> LayerTimeReport:
     """Time every layer of ``model`` in place on the batch ``x`` (eval mode, no autograd), grouped by kind.
 
     Args:
@@ -342,6 +348,8 @@ def measure_layer_times(model: nn.Module, x: torch.Tensor, *, reps: int = 7, war
         warmup: untimed hooked and plain passes first (allocator, kernel choice, caches).
         between: called after every repetition (e.g. ``LimitSampler.sample``), so what it measures is
             interleaved with the network.
+        clock: ``"wall"`` (``time.perf_counter``) or ``"cpu"`` (``time.process_time``: this process's CPU time;
+            with one thread the time the layer was on a core, steadier when other processes share the machine).
 
     Returns:
         A :class:`LayerTimeReport`: per kind median seconds, MACs (summing to ``cost.count``'s total), bytes,
@@ -357,26 +365,27 @@ def measure_layer_times(model: nn.Module, x: torch.Tensor, *, reps: int = 7, war
                          f"kernels); got a tensor on {x.device.type!r}.")
     check_positive_int("reps", reps)
     check_non_negative_int("warmup", warmup)
+    now = {"wall": time.perf_counter, "cpu": time.process_time}[check_choice("clock", clock, CLOCKS)]
     was_training = model.training
     model.eval()
     try:
         macs = {layer.name: layer.macs for layer in count(model, tuple(x.shape)).layers}
         total_macs = sum(macs.values())
-        clock = _Clock(model)
+        timer = _Clock(model, now)
         per_rep: list[dict[str, float]] = []
         plain: list[float] = []
         hooked: list[float] = []
 
         def run_hooked() -> None:
-            exclusive, root = clock.run(model, x)
+            exclusive, root = timer.run(model, x)
             per_rep.append(exclusive)
             hooked.append(root)
 
         def run_plain() -> None:
-            start = time.perf_counter()
+            start = now()
             with torch.no_grad():
                 model(x)
-            plain.append(time.perf_counter() - start)
+            plain.append(now() - start)
 
         for _ in range(warmup):
             run_hooked()
@@ -389,10 +398,10 @@ def measure_layer_times(model: nn.Module, x: torch.Tensor, *, reps: int = 7, war
                 between()
     finally:
         model.train(was_training)
-    kinds = {name: kind for name, _, kind in clock.modules}
-    ran = [name for name, _, _ in clock.modules if name in per_rep[0]]
+    kinds = {name: kind for name, _, kind in timer.modules}
+    ran = [name for name, _, _ in timer.modules if name in per_rep[0]]
     layers = tuple(LayerTime(name, kinds[name], statistics.median(rep[name] for rep in per_rep), macs.get(name, 0),
-                             clock.bytes[name]) for name in ran)
+                             timer.bytes[name]) for name in ran)
     missing = {name: m for name, m in macs.items() if m and name not in per_rep[0]}
     if missing:
         raise RuntimeError(f"cost.count found MACs in modules the hooks did not see: {sorted(missing)}.")
@@ -402,7 +411,7 @@ def measure_layer_times(model: nn.Module, x: torch.Tensor, *, reps: int = 7, war
     return LayerTimeReport(kinds=_kind_rows(layers, medians), layers=layers,
                            forward_seconds=statistics.median(plain), hooked_seconds=statistics.median(hooked),
                            total_macs=total_macs, input_shape=tuple(x.shape), reps=reps, warmup=warmup,
-                           threads=torch.get_num_threads(), kind_samples=samples, forward_samples=plain,
+                           threads=torch.get_num_threads(), clock=clock, kind_samples=samples, forward_samples=plain,
                            hooked_samples=hooked)
 
 
