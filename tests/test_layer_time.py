@@ -20,6 +20,8 @@ from inception_lab.cost import count
 from inception_lab.experiments.cpu_limits import (
     LimitSampler,
     attainable_rate,
+    conv_macs,
+    conv_rate,
     copy_bandwidth,
     matmul_macs,
     matmul_rate,
@@ -219,7 +221,9 @@ def test_measure_rejects_bad_inputs():
 
 def test_cpu_limits():
     assert matmul_macs(3) == 27
+    assert conv_macs(1, 2, 4) == 4 * 4 * 2 * 2 * 9
     assert matmul_rate(size=64, repeats=1) > 0
+    assert conv_rate(1, 8, 8, repeats=1) > 0
     assert copy_bandwidth(megabytes=1, repeats=1) > 0
     assert attainable_rate(2.0, peak_macs_per_s=10.0, bytes_per_s=1.0) == 2.0  # memory-bound
     assert attainable_rate(20.0, peak_macs_per_s=10.0, bytes_per_s=1.0) == 10.0  # compute-bound
@@ -227,7 +231,9 @@ def test_cpu_limits():
         attainable_rate(-1.0, 10.0, 1.0)
     with pytest.raises(ValueError, match="size"):
         matmul_rate(size=0)
-    sampler = LimitSampler(size=64, megabytes=1, repeats=1)
+    with pytest.raises(ValueError, match="channels"):
+        conv_rate(1, 0, 8)
+    sampler = LimitSampler(size=64, conv_shape=(1, 8, 8), megabytes=1, repeats=1)
     with pytest.raises(ValueError, match="no samples"):
         sampler.summary()
     sampler.sample()
@@ -235,10 +241,15 @@ def test_cpu_limits():
     summary = sampler.summary()
     assert summary["samples"] == 2
     for clock in ("wall", "cpu"):
-        assert summary[clock]["peak_macs_per_s"] == max(sampler.samples["macs_per_s"][clock]) > 0
+        best = {what: max(sampler.samples[what][clock]) for what in ("matmul", "conv3x3", "copy")}
+        assert summary[clock]["matmul_macs_per_s"] == best["matmul"] > 0
+        assert summary[clock]["peak_macs_per_s"] == max(best["matmul"], best["conv3x3"])
+        assert summary[clock]["peak_bytes_per_s"] == best["copy"]
         assert sampler.ridge_point(clock) == sampler.peak_macs_per_s(clock) / sampler.peak_bytes_per_s(clock)
     with pytest.raises(ValueError, match="clock"):
         sampler.peak_macs_per_s("gpu")
+    with pytest.raises(ValueError, match="what"):
+        sampler.best("fft")
     with pytest.raises(ValueError, match="megabytes"):
         LimitSampler(megabytes=0)
 
