@@ -615,6 +615,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None,
                         help=f"results folder (default {RESULTS.relative_to(ROOT)}; with --quick "
                              f"{QUICK_OUT.relative_to(ROOT)})")
+    parser.add_argument("--markdown-from", type=Path, default=None, metavar="PERF_JSON",
+                        help="only write perf.md again from a recorded perf.json (into --out, or beside it)")
     parser.add_argument("--probe", choices=("compile", "memory"), help=argparse.SUPPRESS)
     parser.add_argument("--probe-model", help=argparse.SUPPRESS)
     parser.add_argument("--probe-mode", help=argparse.SUPPRESS)
@@ -637,6 +639,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.markdown_from:
+        record = json.loads(args.markdown_from.read_text())
+        target = (args.out or args.markdown_from.parent) / "perf.md"
+        write_markdown(record, target)
+        print(f"wrote {target}")
+        return
     if args.probe:
         probe = (probe_compile(args.probe_model, args.probe_mode, args.batch, args.compile_reps)
                  if args.probe == "compile" else probe_memory(args.probe_model, args.probe_mode, args.batch))
