@@ -1,4 +1,4 @@
-"""Where a network's time goes, by kind of layer: time share next to MAC share [Rethinking, §2 principle 4; §3].
+"""Where a network's time goes, by kind of layer: time share beside the MAC share that [Rethinking, §3.1-3.2] counts.
 
 MACs are not time (chapter 4). The "Rethinking" paper sizes its modules by MACs, but a 1x1 convolution, a 7x1
 convolution, a BatchNorm and a concatenation run at very different speeds per MAC, and the last two do no MACs at

@@ -1,4 +1,4 @@
-"""Where the time goes: a network's share of MACs beside its share of time, by kind of layer [Rethinking, §2, §3].
+"""Where the time goes: share of MACs (what [Rethinking, §3.1-3.2] counts) beside share of time, by kind of layer.
 
 Draws what :func:`inception_lab.experiments.layer_time.measure_layer_times` measured (or the record that
 ``benchmarks/bench_perf.py`` wrote, read back with :meth:`~inception_lab.experiments.layer_time.LayerTimeReport
