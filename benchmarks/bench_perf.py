@@ -3,19 +3,22 @@
 Usage:
     python benchmarks/bench_perf.py [--threads 1] [--batch 2] [--reps 5] [--quick] [--skip-compile]
 
-Four parts, each timed with warm-up and *interleaved* repetitions (every variant once per repetition, in a rotating
-order; medians), so that a change in the machine's load hits everything alike; the CPU's limits are sampled
+Four parts, each timed with warm-up and *interleaved* repetitions (every variant once per repetition, in a new random
+order each time; medians), so that a change in the machine's load hits everything alike; the CPU's limits are sampled
 *between* the repetitions of every part (:class:`~inception_lab.experiments.cpu_limits.LimitSampler`), so the peak
 that the networks are compared with was measured under the same load:
 
-1. **Limits.** The dense-matmul peak (best MACs/s of ``torch.mm`` on ``--mm-size`` square fp32 matrices) and the
-   copy bandwidth (best bytes/s copying a ``--copy-mb`` buffer), with the networks' thread count.
+1. **Limits.** The dense-matmul peak (best MACs/s of ``torch.mm`` on ``--mm-size`` square fp32 matrices), the conv
+   peak (a large 3x3 convolution: oneDNN outruns the BLAS on some CPUs), the compute peak as the better of the two,
+   and the copy bandwidth (best bytes/s copying a ``--copy-mb`` buffer), all with the networks' thread count
+   (:mod:`inception_lab.experiments.cpu_limits`).
 2. **Presets.** Every full-size preset of ``inception_lab.models.PRESETS`` (the ``mini_`` ones left out), at its
    paper's input size, with its auxiliary heads: eval forward (``no_grad``) and training step (train-mode forward
    with the auxiliary heads, ``inception_loss`` with aux weight 0.3, backward, SGD step). MACs/s as a fraction of the
-   peak. Forward MACs: ``cost.count`` in eval mode. Training-step MACs: 3 x the train-mode forward MACs (auxiliary
-   heads included) - the first convolution's (the backward pass computes, for every convolution and linear layer,
-   the gradient of its weights and of its input, each as many MACs as the forward; the image needs no gradient).
+   compute peak (and of the matmul peak). Forward MACs: ``cost.count`` in eval mode. Training-step MACs: 3 x the
+   train-mode forward MACs (auxiliary heads included) - the first convolution's (the backward pass computes, for
+   every convolution and linear layer, the gradient of its weights and of its input, each as many MACs as the
+   forward; the image needs no gradient).
 3. **Layer kinds of Inception-v3** (eval forward): time share, MAC share, MACs/s as a fraction of the peak, and
    arithmetic intensity, measured in place with forward hooks (:mod:`inception_lab.experiments.layer_time`, whose
    docstring says why), with the sum of the parts checked against the hook-free forward pass.
@@ -45,9 +48,12 @@ import copy
 import gc
 import json
 import os
+import random
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -131,16 +137,21 @@ def train_task(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Callable[[
 
 def interleave(tasks: dict[str, Callable[[], None]], reps: int, warmup: int,
                between: Callable[[], None]) -> dict[str, dict[str, list[float]]]:
-    """Wall and CPU seconds of every task, ``reps`` times, each repetition in a rotated order, ``between`` after it."""
+    """Wall and CPU seconds of every task, ``reps`` times, ``between`` after each repetition.
+
+    Each repetition runs the tasks in a new random order (seeded): a fixed order, even a rotated one, would always
+    run a task right after the same other task, and what that one leaves behind (memory just freed to the system,
+    caches filled) would bias the comparison.
+    """
     names = list(tasks)
+    order = random.Random(0)
     seconds = {name: {"wall": [], "cpu": []} for name in names}
     for _ in range(warmup):
         for name in names:
             tasks[name]()
     between()
     for i in range(reps):
-        shift = i % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in order.sample(names, len(names)):
             wall, cpu = time.perf_counter(), time.process_time()
             tasks[name]()
             seconds[name]["cpu"].append(time.process_time() - cpu)
@@ -329,22 +340,31 @@ def versus_ratios(versus: dict[str, Any]) -> dict[str, dict[str, dict[str, float
 
 
 def run_probe(args: argparse.Namespace, what: str, name: str, mode: str, timeout: int) -> dict[str, Any]:
-    """Run this script's ``--probe`` in a fresh process; its last stdout line is a JSON record."""
+    """Run this script's ``--probe`` in a fresh process; its last stdout line is a JSON record.
+
+    A compile probe gets an empty inductor cache (``TORCHINDUCTOR_CACHE_DIR``), so its compile time is a cold one
+    whatever ran before. On timeout the probe's whole process group is killed (inductor's compile workers too).
+    """
     command = [sys.executable, str(Path(__file__).resolve()), "--probe", what, "--probe-model", name,
                "--probe-mode", mode, "--threads", str(args.threads), "--batch", str(args.batch),
                "--compile-reps", str(args.compile_reps)]
     start = time.perf_counter()
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                  p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
-    except subprocess.TimeoutExpired:
-        return dict(ok=False, reason=f"did not finish within {timeout} s (--compile-timeout)",
-                    probe_seconds=round(time.perf_counter() - start, 1))
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return dict(ok=False, reason=f"exit code {done.returncode}: {' | '.join(tail)[-600:]}",
+    with tempfile.TemporaryDirectory(prefix="bench-perf-inductor-") as cache:
+        env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache,
+               "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return dict(ok=False, reason=f"did not finish within {timeout} s (--compile-timeout)",
+                        probe_seconds=round(time.perf_counter() - start, 1))
+    lines = stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = (stderr or stdout).strip().splitlines()[-3:]
+        return dict(ok=False, reason=f"exit code {proc.returncode}: {' | '.join(tail)[-600:]}",
                     probe_seconds=round(time.perf_counter() - start, 1))
     return dict(ok=True, probe_seconds=round(time.perf_counter() - start, 1), **json.loads(lines[-1]))
 
@@ -564,8 +584,9 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
     lines += [f"| {task} | {v[clock]:.3f} | {v[other]:.3f} |" for task, v in medians_s.items()]
     probes = record["probes"]
     lines += ["", "### torch.compile (inductor, CPU)", "",
-              "A fresh process per case: compile ours (`torch.compile(model)`, default mode), time the first call "
-              f"(the compilation), then {record['compile_reps']} interleaved repetitions of eager and compiled.", ""]
+              "A fresh process per case, with an empty inductor cache: compile ours (`torch.compile(model)`, default "
+              f"mode), time the first call (the compilation, cold), then {record['compile_reps']} interleaved "
+              "repetitions of eager and compiled.", ""]
     if not probes["compile"]:
         lines.append("Not run (`--skip-compile`).")
     else:
@@ -599,8 +620,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions of the presets (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs of every task first (default 1)")
     parser.add_argument("--layer-reps", type=int, default=7, help="repetitions of the by-kind breakdown (default 7)")
-    parser.add_argument("--compare-reps", type=int, default=7,
-                        help="interleaved repetitions of ours vs torchvision (default 7)")
+    parser.add_argument("--compare-reps", type=int, default=9,
+                        help="interleaved repetitions of ours vs torchvision (default 9)")
     parser.add_argument("--compile-reps", type=int, default=5, help="repetitions eager vs compiled (default 5)")
     parser.add_argument("--compile-timeout", type=int, default=1800,
                         help="seconds each torch.compile case may take, compiling included (default 1800)")
