@@ -36,9 +36,12 @@ thread, the time the work was actually on a core: steadier on a shared machine, 
 The results file carries the machine receipt (``runtime.machine_receipt``) with the load average before and after,
 the library version, the command and the duration.
 
-Writes ``benchmarks/results/perf.json`` (every sample) and ``perf.md``. With the defaults about 40 minutes on one
-thread of a shared 2-core CPU. ``--quick`` is a smoke test of every code path (two repetitions, small
-limits, one compile case; about 5 minutes); it writes to ``_build/bench-perf-quick/`` unless ``--out`` says otherwise.
+Writes ``benchmarks/results/perf.json`` (every sample) and ``perf.md``; ``--markdown-from perf.json`` rewrites the
+``.md`` alone. Duration with the defaults: 36 minutes measured on a shared 2-core CPU at load average 5-12, of which
+26 were the four cold ``torch.compile`` cases (their compilation is most of it); about 15 minutes expected on a quiet
+2-core machine (an estimate), about 5 with ``--skip-compile``. ``--quick`` is a smoke test of every code path (two
+repetitions, small limits, one compile case; 7-10 minutes under load); it writes to ``_build/bench-perf-quick/``
+unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
@@ -473,8 +476,8 @@ def markdown_kinds(report: dict[str, Any], limits: dict[str, Any], layout: str) 
              f"Sum of the kinds {1e3 * sum(k['seconds'] for k in report['kinds']):.1f} ms against a hook-free forward "
              f"pass of {1e3 * report['forward_seconds']:.1f} ms ({100 * (report['coverage'] - 1):+.1f} %: "
              + ("within" if abs(report["coverage"] - 1) <= COVERAGE_TOLERANCE else "**outside**")
-             + f" the {100 * COVERAGE_TOLERANCE:.0f} % this suite accepts); the hooked pass took "
-             f"{100 * report['hook_overhead']:+.1f} % longer than the plain one.", "",
+             + f" the {100 * COVERAGE_TOLERANCE:.0f} % this suite accepts); hooked against plain forward pass, "
+             f"medians: {100 * report['hook_overhead']:+.1f} %.", "",
              "| kind | layers | ms | time share | MAC share | GMAC/s | of peak | MACs/byte | bound | of roofline |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for k in kind_rows(report, limits):
@@ -561,7 +564,8 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
               f"own time is its concatenation; containers' is Python glue), medians of {first['reps']} repetitions, "
               f"{names[first['clock']]}. Intensity: MACs per byte of compulsory traffic (input + weights + output, "
               "fp32). Bound: the roofline that applies. Of roofline: MACs/s over min(peak, intensity x bandwidth); "
-              "for kinds without MACs, bytes/s over the copy bandwidth.", ""]
+              "for kinds without MACs, bytes/s over the copy bandwidth, which is a stream from and to main memory: "
+              "above 1 (ReLU) the data were still in cache, written by the layer just before.", ""]
     for layout, report in lk.items():
         lines += markdown_kinds(report, limits, layout)
     vs = record["versus"]
@@ -687,7 +691,7 @@ def main(argv: list[str] | None = None) -> None:
     machine["load_average_after"] = load_average()
     limits = sampler.summary()
     record = dict(benchmark="perf", date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-                  command="python benchmarks/bench_perf.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                  command=" ".join(["python benchmarks/bench_perf.py", *(argv if argv is not None else sys.argv[1:])]),
                   duration_s=round(time.perf_counter() - start, 1), quick=args.quick, threads=args.threads,
                   batch=args.batch, clock=args.clock, compile_reps=args.compile_reps,
                   inception_lab_version=inception_lab.__version__, torchvision_version=torchvision.__version__,
