@@ -298,3 +298,28 @@ def test_plot_time_vs_macs(mini_v3_report):
     plt.close(fewer)
     with pytest.raises(ValueError, match="at least one"):
         plot_time_vs_macs([])
+
+
+def test_recorded_results_match_the_code():
+    """benchmarks/results/perf.json: its MACs are what cost.count gives today, its fractions follow from its samples."""
+    import json
+    import pathlib
+    import statistics
+
+    record = json.loads((pathlib.Path(__file__).resolve().parents[1] / "benchmarks/results/perf.json").read_text())
+    torch.manual_seed(0)
+    per_image = count(build_model("inception_v3").eval(), (1, 3, 299, 299)).macs
+    for layout, data in record["layer_kinds"].items():
+        report = LayerTimeReport.from_dict(data)
+        assert report.total_macs == report.input_shape[0] * per_image == sum(k.macs for k in report.kinds), layout
+        assert math.isclose(sum(k.time_share for k in report.kinds), 1.0, rel_tol=1e-9)
+        assert abs(report.coverage - 1) <= load_module("benchmarks/bench_perf.py").COVERAGE_TOLERANCE
+    assert record["presets"]["presets"]["inception_v3"]["forward_macs"] == record["batch"] * per_image
+    limits = record["limits"]
+    for clock in ("wall", "cpu"):
+        assert limits[clock]["peak_macs_per_s"] == max(limits["raw"]["matmul"][clock] + limits["raw"]["conv3x3"][clock])
+        for name, row in record["presets"]["presets"].items():
+            rate = row["forward_macs"] / statistics.median(row["eval_seconds"][clock])
+            assert math.isclose(record["preset_rates"][name][f"eval_peak_fraction_{clock}"],
+                                rate / limits[clock]["peak_macs_per_s"])
+    assert all(check["identical_eval_outputs"] for check in record["versus"]["checks"].values())
