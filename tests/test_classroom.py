@@ -43,6 +43,7 @@ MISTAKES = {
     "04_factorization": ("stack_field", "answer_stack_field = 1 + 2 * 3 + 2 + 6", "2 input pixels apart"),
     "05_grid_reduction": ("fig9_ratio", "answer_fig9_ratio = 4", "exact halving"),
     "06_inception_v3": ("smoothed_target", "answer_smoothed_target = 1 - 0.1", "added to every class"),
+    "08_training": ("training_rate", "answer_training_rate = 0.045 * 0.94 ** 9", "decays every epoch"),
     "07_lab": ("lab_knockout", "answer_lab_knockout = min(ko_googlenet.ranked(), key=lambda c: c[2])[:2]",
                "*smallest* drop"),
 }

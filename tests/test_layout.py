@@ -32,7 +32,8 @@ PACKAGE = ROOT / "inception_lab"
 PURE_MODULES = ["inception_lab.checks", "inception_lab.shapes", "inception_lab.cost", "inception_lab.papers.rethinking",
                 "inception_lab.cost.factorization", "inception_lab.cost.view", "inception_lab.cost.explorers",
                 "inception_lab.cost.inception", "inception_lab.papers.going_deeper",
-                "inception_lab.papers.batch_normalization", "inception_lab.papers.figures"]
+                "inception_lab.papers.batch_normalization", "inception_lab.papers.figures",
+                "inception_lab.papers.training", "inception_lab.palette"]
 
 
 # Full-size networks built once for this file: the tests below only read them (shapes, labels, diagrams).
@@ -73,11 +74,13 @@ def test_the_wheel_holds_every_subpackage_and_the_shipped_weights(tmp_path):
 SIZE_CAP = {"inception_lab/models/": 350, "": 400}
 #: Files allowed over their cap for now, and why; remove an entry when its file is split (the test says so).
 OVER_CAP = {
-    "inception_lab/models/googlenet.py": "F6/F9: one Net(Config) idiom and named pools will shorten it",
-    "inception_lab/models/inception_v3.py": "F6: the Config dataclass replaces the threaded width_divisor",
-    "inception_lab/nn/layers.py": "F8: the branch contract (MultiBranch, to_spec) beside the conv atoms",
-    "inception_lab/experiments/runner.py": "F3/F23: the plots move to viz/",
-    "inception_lab/train.py": "F23: fit() splits into argument checks, one epoch and the receipt",
+    "inception_lab/models/googlenet.py": "the naive module, the module, the aux head, the network and three presets "
+                                         "(torchvision's googlenet.py: ~340 lines without the paper-faithful options)",
+    "inception_lab/models/inception_v3.py": "modules A-E, the aux head, the network and three presets "
+                                            "(torchvision's inception.py: ~480 lines)",
+    "inception_lab/data.py": "the synthetic shapes renderer beside CIFAR-10 and the loaders: split the renderer out",
+    "inception_lab/experiments/runner.py": "the lab runner with its results table and timing of steps",
+    "inception_lab/experiments/layer_time.py": "hooks that time every layer in place, its kinds and their report",
 }
 
 
