@@ -10,6 +10,9 @@
 * :mod:`~inception_lab.experiments.calibration` -- confidence and calibration error (chapter 6).
 * :mod:`~inception_lab.experiments.family` -- the family side by side, and the naming crosswalk.
 * :mod:`~inception_lab.experiments.features` -- feature maps of modules and branches, captured with hooks.
+* :mod:`~inception_lab.experiments.findings` -- when a measured difference is a finding: paired seeds, sign test.
+* :mod:`~inception_lab.experiments.cpu_limits` -- the CPU's compute peak and bandwidth (the roofline's two lines).
+* :mod:`~inception_lab.experiments.layer_time` -- a network's time and MACs by kind of layer, timed in place.
 
 Each returns data; drawing lives in :mod:`inception_lab.viz`.
 """
