@@ -79,6 +79,7 @@ def test_two_processes_equal_one_at_the_same_global_batch(folder, tmp_path, pres
         assert diff > 100 * TOLERANCE
 
 
+@pytest.mark.slow  # one torchrun launch (about 20 s)
 def test_fewer_images_than_processes_is_a_clear_error(tmp_path):
     small = tmp_path / "small"
     (small / "only").mkdir(parents=True)
