@@ -10,6 +10,8 @@
 * :mod:`~inception_lab.experiments.calibration` -- confidence and calibration error (chapter 6).
 * :mod:`~inception_lab.experiments.family` -- the family side by side, and the naming crosswalk.
 * :mod:`~inception_lab.experiments.features` -- feature maps of modules and branches, captured with hooks.
+* :mod:`~inception_lab.experiments.aux_heads` -- chapter 2's paired aux-head comparisons, by the findings rule.
+* :mod:`~inception_lab.experiments.bn_sweep` -- chapter 3's paired BN vs no-BN verdicts over learning rates.
 
 Each returns data; drawing lives in :mod:`inception_lab.viz`.
 """
