@@ -93,5 +93,5 @@ def describe(name: str, comparison: PairedComparison) -> str:
         lo, hi = (100 * v for v in comparison.interval)
         size = f"{100 * comparison.mean:+.1f} points (interval {lo:+.1f} to {hi:+.1f})"
     verdict = "a finding" if comparison.finding else "not a finding"
-    return (f"{name}: {size}; {comparison.agreeing} of {comparison.n} seeds agree, p = {comparison.p_value:.3f}: "
+    return (f"{name}: {size}; {comparison.agreeing} of {comparison.n} seeds agree, p = {comparison.p_value:.3g}: "
             f"{verdict}")

@@ -69,4 +69,4 @@ def cell(comparison: PairedComparison) -> str:
     lo, hi = (100 * v for v in comparison.interval)
     verdict = "**finding**" if comparison.finding else "not a finding"
     return (f"{100 * comparison.mean:+.1f} [{lo:+.1f}, {hi:+.1f}], {comparison.agreeing}/{comparison.n}, "
-            f"p = {comparison.p_value:.3f}: {verdict}")
+            f"p = {comparison.p_value:.3g}: {verdict}")
