@@ -46,10 +46,7 @@ def test_aux_comparisons_refuse_incomplete_pairs():
 
 
 def test_the_recorded_aux_run_has_its_verdicts_and_enough_seeds():
-    path = RESULTS / "aux_heads.json"
-    result = json.loads(path.read_text())
-    if "verdicts" not in result:
-        pytest.skip("the recorded aux-heads run predates the verdicts (three seeds)")
+    result = json.loads((RESULTS / "aux_heads.json").read_text())
     assert len(result["seeds"]) >= 5 and result["settings"]["epochs"] == 15 and result["settings"]["n_train"] == 4000
     recomputed = aux_heads.compare_aux_runs(result)
     for name, stored in result["verdicts"]["comparisons"].items():
