@@ -30,8 +30,9 @@ of ten may disagree in sign), and five paired comparisons, with heads minus with
 gradient over the first 50 steps and over epoch 2. The run is not lengthened or repeated if a gap does not show.
 
 Writes ``aux_heads.json`` (every number, the verdicts, the machine, the package version and the command) and
-``aux_heads.md`` (a summary) to ``--results-dir`` (default ``benchmarks/results``). About 2 minutes of CPU time per
-run (a pilot of 1 seed, 3 epochs on 400 images: see the commit message), so about 40 minutes for the default 20 runs.
+``aux_heads.md`` (a summary) to ``--results-dir`` (default ``benchmarks/results``). Estimated from a pilot (1 seed,
+3 epochs on 400 images) at about 2 minutes of CPU time per run; the recorded run took 87 s per run, 29 minutes of
+CPU time for the 20 runs (77 minutes of wall time on two shared cores).
 """
 
 from __future__ import annotations
