@@ -14,6 +14,8 @@
 * :mod:`~inception_lab.experiments.findings` -- when a measured difference is a finding: paired seeds, sign test.
 * :mod:`~inception_lab.experiments.cpu_limits` -- the CPU's compute peak and bandwidth (the roofline's two lines).
 * :mod:`~inception_lab.experiments.layer_time` -- a network's time and MACs by kind of layer, timed in place.
+* :mod:`~inception_lab.experiments.aux_heads` -- chapter 2's paired aux-head comparisons, by the findings rule.
+* :mod:`~inception_lab.experiments.bn_sweep` -- chapter 3's paired BN vs no-BN verdicts over learning rates.
 
 Each returns data; drawing lives in :mod:`inception_lab.viz`.
 """
