@@ -5,7 +5,8 @@
 * :mod:`~inception_lab.experiments.knockout` -- branch knock-outs through the branch contract.
 * :mod:`~inception_lab.experiments.representation` -- the representational-bottleneck experiment of chapter 5.
 * :mod:`~inception_lab.experiments.cuts` -- the narrowest cut of a chain or module (principle 1, chapter 5).
-* :mod:`~inception_lab.experiments.kernel_fit` -- how well factorized kernels fit a square one (chapter 4).
+* :mod:`~inception_lab.experiments.kernel_fit` -- how well factorized kernels fit a square one, made-up or trained
+  (chapter 4).
 * :mod:`~inception_lab.experiments.receptive_field` -- exact and gradient-measured receptive fields.
 * :mod:`~inception_lab.experiments.timing` -- interleaved, repeated timing with medians.
 * :mod:`~inception_lab.experiments.calibration` -- confidence and calibration error (chapter 6).
