@@ -88,6 +88,7 @@ bench: $(STAMP)
 
 bench-perf: $(STAMP)
 	$(PY) benchmarks/bench_perf.py
+	$(PY) scripts/readme_perf.py
 
 pyodide: $(STAMP)
 	$(PY) book/_ext/live_explorers.py
