@@ -54,7 +54,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 
 test: lint
-	$(PY) -m pytest $(PARALLEL)
+	$(PY) -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests $(PARALLEL) -m "not book and not slow"

@@ -7,6 +7,8 @@
 # Run it on an otherwise idle machine: on shared cores the times measure the neighbours. The machine (CPU model,
 # cores) and the load average before and after are printed with the times. Caches outside the clone are used as
 # they are (pip's and uv's download caches, the Pyodide cache): say which were warm when you quote the numbers.
+# Writes benchmarks/results/ci_time.{json,md} in this checkout (scripts/ci_time_report.py): the stages, each
+# notebook's strict nbval time (pytest's JUnit report) and the book build's duration.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/inception-lab-ci.XXXXXX")"
@@ -19,9 +21,11 @@ cpu="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "commit $(git -C "$ROOT" rev-parse --short HEAD); $cpu, $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$SECONDS
 status=0
-(cd "$WORK/repo" && ./.ci/run) > "$LOG" 2>&1 || status=$?
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+(cd "$WORK/repo" && CI_JUNIT="$WORK/junit.xml" ./.ci/run) > "$LOG" 2>&1 || status=$?
 total=$((SECONDS - start))
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); .ci/run exit status $status (log: $LOG)"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load after: $load_after; .ci/run exit status $status (log: $LOG)"
 [ "$status" = 0 ] || tail -40 "$LOG"
 
 seconds() { sed -n "s/^== stage $1: \([0-9]*\) s$/\1/p" "$LOG"; }
@@ -30,4 +34,6 @@ grep -E '^=+ .*(passed|failed).* in [0-9.]+s' "$LOG" || true  # pytest's summary
 venv=$(seconds venv); tests=$(seconds test)
 [ -n "$venv" ] && [ -n "$tests" ] && echo "make test from a fresh clone (install + tests): $((venv + tests)) s (target <= 480 s)"
 echo ".ci/run: $total s (target <= 720 s)"
+"$WORK/repo/.venv/bin/python" "$ROOT/scripts/ci_time_report.py" "$LOG" "$WORK/junit.xml" \
+  "$WORK/repo/_build/book_build_seconds.txt" "$total" "$status" "$load_before" "$load_after" >/dev/null || true
 exit "$status"
