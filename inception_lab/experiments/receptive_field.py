@@ -77,6 +77,27 @@ class GradientMap:
         top, bottom, left, right = self.box
         return bottom - top + 1, right - left + 1
 
+    def window(self, fraction: float = 0.9) -> int:
+        """Side of the smallest square around the centre of mass holding ``fraction`` of the gradient magnitude.
+
+        A measured *effective* field: the theoretical field (:attr:`size`) counts every pixel with any influence,
+        this counts where the influence is. The square is clipped to the input; ``fraction`` lies in (0, 1].
+        """
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must lie in (0, 1], got {fraction}.")
+        m = self.magnitude
+        total = m.sum()
+        if total == 0:
+            return 0
+        rows, cols = np.indices(m.shape)
+        cy, cx = (rows * m).sum() / total, (cols * m).sum() / total
+        for k in range(1, max(m.shape) + 1):
+            top = int(np.clip(round(cy - (k - 1) / 2), 0, max(m.shape[0] - k, 0)))
+            left = int(np.clip(round(cx - (k - 1) / 2), 0, max(m.shape[1] - k, 0)))
+            if m[top:top + k, left:left + k].sum() >= fraction * total * (1 - 1e-12):
+                return k
+        return max(m.shape)
+
 
 def gradient_map(module: nn.Module, in_channels: int, size: int, *, samples: int = 8,
                  position: tuple[int, int] | None = None, generator: torch.Generator | None = None) -> GradientMap:
