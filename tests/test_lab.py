@@ -285,3 +285,14 @@ def test_gradient_map_window_is_the_square_that_holds_the_mass():
     assert measured.size == (3, 3) and measured.window(1.0) == 3 and measured.window(0.1) == 1
     with pytest.raises(ValueError, match="fraction"):
         measured.window(0)
+
+
+def test_gradient_map_of_given_inputs():
+    from inception_lab.experiments import receptive_field as rf
+
+    conv = torch.nn.Conv2d(2, 1, 3, padding=1, bias=False)
+    images = torch.randn(4, 2, 7, 7, generator=torch.Generator().manual_seed(0))
+    measured = rf.gradient_map(conv, 2, 7, inputs=images)
+    assert measured.size == (3, 3) and not images.requires_grad
+    with pytest.raises(ValueError, match="inputs must be N x 2 x 7 x 7"):
+        rf.gradient_map(conv, 2, 7, inputs=images[:, :1])

@@ -100,19 +100,24 @@ class GradientMap:
 
 
 def gradient_map(module: nn.Module, in_channels: int, size: int, *, samples: int = 8,
-                 position: tuple[int, int] | None = None, generator: torch.Generator | None = None) -> GradientMap:
-    """The input gradient of one output position of ``module``, over ``samples`` random inputs.
+                 position: tuple[int, int] | None = None, generator: torch.Generator | None = None,
+                 inputs: torch.Tensor | None = None) -> GradientMap:
+    """The input gradient of one output position of ``module``, over ``samples`` random inputs (or ``inputs``).
 
     Runs ``module`` (in its current mode, on its device) on ``samples`` standard-normal ``in_channels x size x size``
     inputs, sums the output channels at ``position`` (default: the centre) and backpropagates. With ReLUs in the
     stack a path can be switched off for one input; summing absolute gradients over several inputs makes the
     non-zero region the whole field in practice (a single zero would need every path to every pixel switched off
-    for all samples).
+    for all samples). ``inputs`` (``N x in_channels x size x size``, e.g. test images) replaces the random ones: the
+    influence a trained network's output draws from real images.
     """
     check_positive_int("samples", samples)
     first = next(iter(module.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")
-    x = torch.randn(samples, in_channels, size, size, generator=generator).to(device).requires_grad_(True)
+    if inputs is not None and (inputs.dim() != 4 or tuple(inputs.shape[1:]) != (in_channels, size, size)):
+        raise ValueError(f"inputs must be N x {in_channels} x {size} x {size}, got {tuple(inputs.shape)}.")
+    x = (torch.randn(samples, in_channels, size, size, generator=generator) if inputs is None else inputs.detach())
+    x = x.to(device).clone().requires_grad_(True)
     y = module(x)
     row, column = position if position is not None else (y.shape[2] // 2, y.shape[3] // 2)
     if not (0 <= row < y.shape[2] and 0 <= column < y.shape[3]):
