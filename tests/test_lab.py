@@ -296,3 +296,19 @@ def test_gradient_map_of_given_inputs():
     assert measured.size == (3, 3) and not images.requires_grad
     with pytest.raises(ValueError, match="inputs must be N x 2 x 7 x 7"):
         rf.gradient_map(conv, 2, 7, inputs=images[:, :1])
+
+
+def test_the_rethinking_minis_differ_as_their_labels_say():
+    """'Table 1 layout' vs 'released layout': module A's branch 2 and the number of 17x17 (here 7x7) modules."""
+    from inception_lab.experiments import knockout
+    from inception_lab.nn import shape_walk
+
+    assert set(budget.LAB_LABELS) == set(budget.LAB_PRESETS)
+    built = {name: budget.build_lab_model(name) for name in ("mini_inception_v2", "mini_inception_v3")}
+    assert built["mini_inception_v2"].Mixed_5b.branch_labels["branch3x3"] == "1x1 -> 3x3"  # Fig. 5
+    assert built["mini_inception_v3"].Mixed_5b.branch_labels["branch5x5"] == "1x1 -> 5x5"  # released
+    on_7x7 = {name: sum(shape_walk.stage_shapes(m, 32, 32)[s].height == 7 for s in knockout.inception_modules(m))
+              for name, m in built.items()}
+    assert on_7x7 == {"mini_inception_v2": 6, "mini_inception_v3": 5}  # the reduction Mixed_6a, then 5 vs 4 modules
+    for model in built.values():
+        assert model.aux_logits is False and isinstance(model.AuxLogits, torch.nn.Identity)  # no auxiliary head
