@@ -1,6 +1,7 @@
 """Figures carry alternative text written by the code that draws them; charts use the colour-blind-safe palette."""
 
 import base64
+import dataclasses
 import hashlib
 import json
 import pathlib
@@ -150,6 +151,28 @@ def test_lab_chart_describes_each_preset_and_uses_the_palette():
     assert colours == {_hex(palette.series_colour(0)), _hex(palette.series_colour(1))}
     with pytest.raises(ValueError, match="time_key"):
         experiment_charts.describe_lab_results(results, "gpu_time_s")
+
+
+def test_lab_curves_and_paired_differences_describe_their_data():
+    from test_lab import _results
+
+    a = [0.40, 0.50, 0.60, 0.70, 0.80]
+    results = _results({"a": a, "b": [x + 0.01 for x in a]})
+    for run in results.runs:  # four epochs: the final accuracy reached in steps of a quarter
+        run.test_acc_curve = [run.test_acc * k / 4 for k in range(1, 5)]
+    ax = experiment_charts.plot_lab_curves(results, labels={"a": "arm A"})
+    text = display.alt_text(ax.figure)
+    assert text == experiment_charts.describe_lab_curves(results, {"a": "arm A"})
+    assert "arm A: epoch 1 15.0 %, epoch 2 30.0 %, epoch 4 60.0 %" in text and "5 seeds" in text
+    assert [line.get_color() for line in ax.get_lines()] == [palette.series_colour(0), palette.series_colour(1)]
+    ax = experiment_charts.plot_paired_differences(results)
+    text = display.alt_text(ax.figure)
+    assert "b minus a: mean +1.0 points, interval +1.0 to +1.0, 5 of 5 seeds agree, p = 0.062, a finding" in text
+    assert {_hex(c) for coll in ax.collections for c in coll.get_facecolors()} == {_hex(palette.OKABE_ITO["blue"])}
+    from test_knockout import _result
+
+    mean_ablation = dataclasses.replace(_result(), ablation="mean")
+    assert "replaced by its mean" in experiment_charts.describe_knockout(mean_ablation)
 
 
 def test_gradient_maps_say_their_sizes_and_whether_they_fill_the_window():

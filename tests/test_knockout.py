@@ -101,6 +101,68 @@ def test_study_agrees_with_knocking_out_by_hand(model, images):
     assert not model.training  # mode restored (it was eval)
 
 
+@pytest.fixture()
+def constant_branch_model():
+    """The mini GoogLeNet with inception4a's 1x1 branch made constant: weights 0, bias 0.5 -> ReLU(0.5) = 0.5."""
+    torch.manual_seed(0)
+    net = budget.build_lab_model("mini_googlenet").eval()
+    with torch.no_grad():
+        net.inception4a.branch1.conv.weight.zero_()
+        net.inception4a.branch1.conv.bias.fill_(0.5)
+    return net
+
+
+def test_mean_ablation_of_a_constant_branch_changes_nothing_and_zero_ablation_does(constant_branch_model, images):
+    net = constant_branch_model
+    with torch.no_grad():
+        clean = net(images)
+    means = knockout.branch_means(net, "inception4a", [images[:2], images[2:]])
+    assert set(means) == set(net.inception4a.branch_channels)
+    torch.testing.assert_close(means["branch1"], torch.full_like(means["branch1"], 0.5))
+    with knockout.knocked_out(net, "inception4a", "branch1", values=means), torch.no_grad():
+        torch.testing.assert_close(net(images), clean)  # the branch carried no information: nothing lost
+    with knockout.knocked_out(net, "inception4a", "branch1"), torch.no_grad():
+        assert (net(images) - clean).abs().max() > 1e-3  # zero is not what the next layer saw: the output moves
+    # a branch that does vary is changed by mean-ablation too
+    with knockout.knocked_out(net, "inception4a", "branch2", values=means), torch.no_grad():
+        assert (net(images) - clean).abs().max() > 1e-3
+
+
+def test_mean_ablation_puts_the_reference_mean_in_the_branch_slice(model, images):
+    from inception_lab.experiments.features import capture_branches, capture_features
+
+    means = knockout.branch_means(model, "inception3b", [images])
+    by_hand = capture_branches(model, images, "inception3b")["branch3"].mean(0)
+    torch.testing.assert_close(means["branch3"], by_hand)
+    cut = knockout.branch_slices(model.inception3b)["branch3"]
+    with knockout.knocked_out(model, "inception3b", "branch3", values=means):
+        out = capture_features(model, images, ["inception3b"])["inception3b"]
+    torch.testing.assert_close(out[:, cut], by_hand.expand(len(images), -1, -1, -1))
+    with pytest.raises(ValueError, match="every knocked-out branch"):
+        with knockout.knocked_out(model, "inception3b", "branch1", values={"branch3": by_hand}):
+            pass
+
+
+def test_mean_ablation_study(constant_branch_model, images):
+    net = constant_branch_model
+    with torch.no_grad():
+        targets = net(images).argmax(1)
+    loader = [(images, targets)]
+    reference = [(torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(5)), targets[:1].repeat(8))]
+    mean = knockout.knockout_study(net, loader, modules=["inception4a"], ablation="mean", reference=reference)
+    zero = knockout.knockout_study(net, loader, modules=["inception4a"])
+    assert mean.ablation == "mean" and zero.ablation == "zero"
+    assert mean.drop("inception4a", "branch1") == 0.0  # constant: any reference batch has the same mean
+    for branch in mean.branches["inception4a"]:
+        means = knockout.branch_means(net, "inception4a", [reference[0][0]])
+        with knockout.knocked_out(net, "inception4a", branch, values=means), torch.no_grad():
+            by_hand = (net(images).argmax(1) == targets).float().mean().item()
+        assert mean.accuracy["inception4a"][branch] == pytest.approx(by_hand)
+    assert knockout.KnockoutResult.from_dict(mean.to_dict()) == mean
+    with pytest.raises(ValueError, match="ablation"):
+        knockout.knockout_study(net, loader, ablation="random")
+
+
 def _result():
     return knockout.KnockoutResult(
         model="toy", baseline=0.9, modules=("m1", "m2"), branches={"m1": ("a", "b", "c"), "m2": ("a", "b")},

@@ -1,12 +1,18 @@
-"""Exercises on the lab: the budget of a mini preset, reading a knock-out map and a multi-seed table (chapter 7)."""
+"""Exercises on the lab: a preset's budget, a knock-out map, a paired multi-seed table, the old rule's risk (ch. 7)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from inception_lab import cost
 from inception_lab.exercises import Feedback, check_number
 from inception_lab.experiments import budget
+from inception_lab.experiments.findings import (
+    MIN_SEEDS,
+    family_false_finding_chance,
+    range_rule_false_finding_chance,
+)
 from inception_lab.experiments.knockout import KnockoutResult
 from inception_lab.experiments.runner import LabResults
 
@@ -95,20 +101,48 @@ def most_important_branch(answer: Any, result: KnockoutResult) -> Feedback:
 
 
 def is_finding(answer: Any, results: LabResults | None, a: str, b: str) -> Feedback:
-    """Exercise 7.4: is the gap between presets ``a`` and ``b`` a finding, or within the spread between seeds?"""
+    """Exercise 7.4: is the gap between presets ``a`` and ``b`` a finding by the book's paired rule?"""
     if not isinstance(answer, bool):
-        return Feedback(False, f"answer True (a finding) or False (within the spread), got {answer!r}.")
+        return Feedback(False, f"answer True (a finding) or False (not a finding), got {answer!r}.")
     if results is None:
         return Feedback(False, "this exercise reads the recorded lab run, benchmarks/results/lab.json, which is in the "
                                "repository: open the chapter from a clone, or run `python benchmarks/bench_lab.py`.")
-    rows = {s.preset: s for s in results.summary()}
-    finding = not results.within_spread(a, b)
-    gap = 100 * (rows[a].mean_acc - rows[b].mean_acc)
-    if answer == finding:
-        verdict = "the ranges over the seeds do not overlap" if finding else "the ranges over the seeds overlap"
-        return Feedback(True, f"the means differ by {gap:+.1f} points and {verdict}.")
-    if finding:
-        return Feedback(False, "compare the ranges, not only the means: here even the worst seed of one preset beats "
-                               "the best seed of the other.")
-    return Feedback(False, f"the means differ by {gap:+.1f} points, but the ranges over the seeds overlap: some seed "
-                           "of the weaker preset does as well as some seed of the stronger one.")
+    c = results.comparison(a, b)
+    where = (f"{c.agreeing} of {c.n} seeds agree in sign (sign test p = {c.p_value:.3f}, threshold "
+             f"{c.alpha:.4f}); mean paired difference {100 * c.mean:+.1f} points")
+    if answer == c.finding:
+        return Feedback(True, f"{where}, so {'it is' if c.finding else 'it is not'} a finding.")
+    if c.finding:
+        return Feedback(False, "pair the runs by seed: the same seed gave both presets the same images, so compare "
+                               "each seed's difference, not the two ranges.")
+    if c.n < MIN_SEEDS:
+        return Feedback(False, f"{where}, but only {c.n} seeds per arm: a finding needs at least {MIN_SEEDS}, and "
+                               f"with {c.n} even full agreement gives p = {2 / 2**c.n:.3f}.")
+    if c.agreeing < c.n:
+        return Feedback(False, "look at each seed's difference, not only the mean: the seeds do not all agree in "
+                               "sign, and the sign test counts them.")
+    return Feedback(False, f"not by the rule: {where}.")
+
+
+#: Exercise 7.5 setting: seeds per arm under the old rule, and how many pairs a four-preset table compares.
+RANGE_RULE = dict(seeds=3, pairs=6)
+
+
+def range_rule_chance(answer: Any) -> Feedback:
+    """Exercise 7.5: the chance that two arms with *no* real difference give non-overlapping 3-seed ranges."""
+    seeds = RANGE_RULE["seeds"]
+    expected = range_rule_false_finding_chance(seeds)
+    arrangements = math.comb(2 * seeds, seeds)
+    return check_number(answer, expected, what="the chance of non-overlapping ranges with no real difference",
+                        rel_tol=0.02, hints={
+        1 / arrangements: f"One arrangement of {arrangements} gives arm A the three smallest values, but another "
+                          "gives it the three largest: either way the ranges do not overlap.",
+        1 / 2**seeds: "That treats the seeds as pairs. The range rule compares sets: which three of the six values "
+                      "belong to arm A?",
+        2 / 2**seeds: "That is a sign test on three pairs. The range rule ignores the pairing: count which three of "
+                      "the six values belong to arm A.",
+        family_false_finding_chance(RANGE_RULE["pairs"], expected): "That is the chance over all six pairs; the "
+                                                                     "question asks about one pair.",
+        100 * expected: "Give a probability between 0 and 1, not a percentage.",
+    }, fallback=f"With no real difference, the {2 * seeds} final accuracies are exchangeable: every choice of which "
+                f"{seeds} belong to arm A is equally likely. In how many of them do the ranges not overlap?")

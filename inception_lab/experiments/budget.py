@@ -1,7 +1,8 @@
 """The budget rule of the lab: every family member's mini preset at the same multiply-accumulates per image.
 
 * :data:`LAB_PRESETS` -- the mini presets of the family, in the book's order, with the builder options that put
-  them on one budget; :data:`BUDGET_RULE` states the rule (equal MACs) and why, :data:`BUDGET_TOLERANCE` how close.
+  them on one budget; :data:`BUDGET_RULE` states the rule (equal MACs) and why, :data:`BUDGET_TOLERANCE` how close;
+  :data:`LAB_LABELS` -- what the chapter calls each (the two Rethinking minis by their layout).
 * :func:`budget_table` -- parameters and MACs of each preset from :func:`inception_lab.cost.count`, and the ratio
   to the reference; :func:`width_divisor_for_budget` -- how each width divisor was chosen.
 * :func:`last_layer_fields` -- the receptive field of each preset's last layer
@@ -30,6 +31,18 @@ LAB_PRESETS: dict[str, dict[str, Any]] = {
     "mini_bn_inception": dict(width_divisor=9, dropout=0.0),  # [BN], chapter 3
     "mini_inception_v2": dict(width_divisor=22),  # [Rethinking, §6], chapters 4-5
     "mini_inception_v3": dict(width_divisor=20, aux_logits=False),  # [Rethinking, §6-§10], chapter 6
+}
+
+#: What each mini preset is called in the lab's tables and charts. The two Rethinking minis are named by their layout,
+#: not "v2" and "v3": both train with the lab's one recipe (Adam, small stem, no auxiliary head, no label smoothing),
+#: so none of Table 3's v2 -> v3 changes is in either; they differ in module A's branch 2 (Fig. 5's 1x1 -> 3x3 vs the
+#: released 1x1 -> 5x5), in the number of 17x17 modules (Table 1's five vs the released four) and in the width
+#: divisor the budget gives each.
+LAB_LABELS: dict[str, str] = {
+    "mini_googlenet": "GoogLeNet",
+    "mini_bn_inception": "BN-Inception",
+    "mini_inception_v2": "Table 1 layout",
+    "mini_inception_v3": "released layout",
 }
 
 #: The budget rule the mini presets follow, and why (chapter 7 explains it).

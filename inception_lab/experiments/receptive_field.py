@@ -77,21 +77,47 @@ class GradientMap:
         top, bottom, left, right = self.box
         return bottom - top + 1, right - left + 1
 
+    def window(self, fraction: float = 0.9) -> int:
+        """Side of the smallest square around the centre of mass holding ``fraction`` of the gradient magnitude.
+
+        A measured *effective* field: the theoretical field (:attr:`size`) counts every pixel with any influence,
+        this counts where the influence is. The square is clipped to the input; ``fraction`` lies in (0, 1].
+        """
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must lie in (0, 1], got {fraction}.")
+        m = self.magnitude
+        total = m.sum()
+        if total == 0:
+            return 0
+        rows, cols = np.indices(m.shape)
+        cy, cx = (rows * m).sum() / total, (cols * m).sum() / total
+        for k in range(1, max(m.shape) + 1):
+            top = int(np.clip(round(cy - (k - 1) / 2), 0, max(m.shape[0] - k, 0)))
+            left = int(np.clip(round(cx - (k - 1) / 2), 0, max(m.shape[1] - k, 0)))
+            if m[top:top + k, left:left + k].sum() >= fraction * total * (1 - 1e-12):
+                return k
+        return max(m.shape)
+
 
 def gradient_map(module: nn.Module, in_channels: int, size: int, *, samples: int = 8,
-                 position: tuple[int, int] | None = None, generator: torch.Generator | None = None) -> GradientMap:
-    """The input gradient of one output position of ``module``, over ``samples`` random inputs.
+                 position: tuple[int, int] | None = None, generator: torch.Generator | None = None,
+                 inputs: torch.Tensor | None = None) -> GradientMap:
+    """The input gradient of one output position of ``module``, over ``samples`` random inputs (or ``inputs``).
 
     Runs ``module`` (in its current mode, on its device) on ``samples`` standard-normal ``in_channels x size x size``
     inputs, sums the output channels at ``position`` (default: the centre) and backpropagates. With ReLUs in the
     stack a path can be switched off for one input; summing absolute gradients over several inputs makes the
     non-zero region the whole field in practice (a single zero would need every path to every pixel switched off
-    for all samples).
+    for all samples). ``inputs`` (``N x in_channels x size x size``, e.g. test images) replaces the random ones: the
+    influence a trained network's output draws from real images.
     """
     check_positive_int("samples", samples)
     first = next(iter(module.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")
-    x = torch.randn(samples, in_channels, size, size, generator=generator).to(device).requires_grad_(True)
+    if inputs is not None and (inputs.dim() != 4 or tuple(inputs.shape[1:]) != (in_channels, size, size)):
+        raise ValueError(f"inputs must be N x {in_channels} x {size} x {size}, got {tuple(inputs.shape)}.")
+    x = (torch.randn(samples, in_channels, size, size, generator=generator) if inputs is None else inputs.detach())
+    x = x.to(device).clone().requires_grad_(True)
     y = module(x)
     row, column = position if position is not None else (y.shape[2] // 2, y.shape[3] // 2)
     if not (0 <= row < y.shape[2] and 0 <= column < y.shape[3]):

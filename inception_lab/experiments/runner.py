@@ -5,10 +5,14 @@
   that moves the same cells from the synthetic shapes to CIFAR-10 on a GPU. Its optimizer and rate are a constant
   :class:`~inception_lab.train.recipes.TrainingRecipe`; ``run_lab(..., training="rethinking")`` uses a paper's.
 * :func:`run_lab` -- trains a list of presets over a list of seeds with :func:`inception_lab.train.fit` and
-  returns :class:`LabResults`: one :class:`LabRun` per (preset, seed) with its receipt (seed, device, steps, wall
-  and CPU time, library and torch versions), a summary table, a rule for "within the spread between seeds", and
-  :meth:`LabResults.save` / :meth:`LabResults.load` so a chapter can show a long recorded run beside a short live
-  one.
+  returns :class:`LabResults`: one :class:`LabRun` per (preset, seed) with its receipt (seed, data seed, device,
+  steps, wall and CPU time, library and torch versions), a summary table, the book's rule for a finding
+  (:meth:`LabResults.comparisons`: paired by seed, sign test, bootstrap interval; see
+  :mod:`~inception_lab.experiments.findings`),
+  and :meth:`LabResults.save` / :meth:`LabResults.load` so a chapter can show a long recorded run beside a short
+  live one.
+* :func:`plateau_epoch` -- the epoch from which a test-accuracy curve stops gaining (how the recorded run's epoch
+  budget was chosen from a pilot).
 * :func:`time_steps` -- training-step time per preset, measured interleaved (medians), for a time estimate and
   for time ratios that do not depend on what else the machine was doing.
 
@@ -24,7 +28,7 @@ import platform
 import statistics
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -35,9 +39,21 @@ import inception_lab
 from inception_lab import data, train
 from inception_lab.checks import check_choice, check_non_negative_int, check_positive_int
 from inception_lab.experiments.budget import LAB_PRESETS, available_presets, build_lab_model, model_cost
+from inception_lab.experiments.findings import (
+    PairedComparison,
+    family_false_finding_chance,
+    paired_comparison,
+    range_rule_false_finding_chance,
+)
 from inception_lab.models import PRESETS
 from inception_lab.nn.losses import main_logits
-from inception_lab.runtime import autocast_dtype, describe_device, resolve_device, seed_everything
+from inception_lab.runtime import (
+    autocast_dtype,
+    describe_device,
+    machine_receipt,
+    resolve_device,
+    seed_everything,
+)
 from inception_lab.train.recipes import TrainingRecipe, get_recipe
 
 DATASETS = ("shapes", "cifar10")
@@ -157,11 +173,13 @@ class LabRun:
     torch_version: str
     library_version: str
     training: str = ""  # the training recipe when run_lab(..., training=...) gave one; "" for the lab's own
+    data_seed: int = 0  # the seed of the training and test images this run saw (vary_data: recipe's + seed)
 
     def receipt(self, timing: bool = True) -> str:
         """One line: what ran, where, and with which versions (timings optional: they change run to run)."""
-        line = (f"{self.preset} seed {self.seed} | {self.steps} steps, {self.examples} examples | {self.device}, "
-                f"amp {self.amp} | inception_lab {self.library_version}, torch {self.torch_version}")
+        line = (f"{self.preset} seed {self.seed} (data seed {self.data_seed}) | {self.steps} steps, "
+                f"{self.examples} examples | {self.device}, amp {self.amp} | inception_lab {self.library_version}, "
+                f"torch {self.torch_version}")
         return line + (f" | {self.wall_time_s:.1f} s wall, {self.cpu_time_s:.1f} s CPU" if timing else "")
 
 
@@ -194,6 +212,7 @@ class LabResults:
     date: str = ""
     machine: dict[str, Any] = field(default_factory=dict)
     step_time_ms: dict[str, float] = field(default_factory=dict)  # interleaved medians, see time_steps
+    extra: dict[str, Any] = field(default_factory=dict)  # what a benchmark adds: its command, the machine receipt
 
     @property
     def presets(self) -> list[str]:
@@ -216,28 +235,63 @@ class LabResults:
                                       statistics.fmean(r.cpu_time_s for r in runs)))
         return rows
 
-    def within_spread(self, a: str, b: str) -> bool:
-        """Whether presets ``a`` and ``b`` differ by no more than the spread between seeds.
-
-        The rule: their ranges of final test accuracy over the seeds overlap. With three seeds that is the least
-        one can ask before calling a difference a finding; overlapping ranges mean "not shown".
-        """
-        rows = {s.preset: s for s in self.summary()}
-        for name in (a, b):
-            if name not in rows:
+    def _check_presets(self, *names: str) -> None:
+        for name in names:
+            if name not in self.presets:
                 raise ValueError(f"preset {name!r} is not in these results; they hold {self.presets}.")
+
+    def within_spread(self, a: str, b: str) -> bool:
+        """The first edition's rule, kept to teach why it was dropped: do the two ranges over the seeds overlap?
+
+        Two presets with no real difference give non-overlapping ranges over three seeds each with probability
+        2/C(6,3) = 10 % (:func:`~inception_lab.experiments.findings.range_rule_false_finding_chance`), about 47 %
+        for at least one of six pairs: non-overlap is suggestive, not a finding. :meth:`comparison` is the rule.
+        """
+        self._check_presets(a, b)
+        rows = {s.preset: s for s in self.summary()}
         return rows[a].min_acc <= rows[b].max_acc and rows[b].min_acc <= rows[a].max_acc
 
+    def accuracies(self, preset: str) -> dict[int, float]:
+        """Final test accuracy of ``preset`` per seed."""
+        self._check_presets(preset)
+        return {r.seed: r.test_acc for r in self.runs if r.preset == preset}
+
+    def comparison(self, a: str, b: str) -> PairedComparison:
+        """Preset ``a`` minus preset ``b``, paired by seed (the seeds both ran), by the book's rule.
+
+        :func:`~inception_lab.experiments.findings.paired_comparison`: the exact sign test over the paired
+        differences of final test accuracy, their 95 % bootstrap interval, a finding only with at least
+        :data:`~inception_lab.experiments.findings.MIN_SEEDS` seeds and ``p <= 2/2**5``.
+        """
+        acc_a, acc_b = self.accuracies(a), self.accuracies(b)
+        seeds = sorted(set(acc_a) & set(acc_b))
+        if not seeds:
+            raise ValueError(f"presets {a!r} and {b!r} share no seed, so they cannot be paired.")
+        return paired_comparison([acc_a[s] for s in seeds], [acc_b[s] for s in seeds], seeds, a_name=a, b_name=b)
+
+    def comparisons(self) -> list[PairedComparison]:
+        """Every pair of presets, the one with the higher mean accuracy first, in order of mean accuracy."""
+        order = [s.preset for s in sorted(self.summary(), key=lambda s: -s.mean_acc)]
+        return [self.comparison(hi, lo) for i, hi in enumerate(order) for lo in order[i + 1:]]
+
+    def family_chance(self) -> float:
+        """Chance of at least one false finding over all the pairs if no preset differed from another.
+
+        :func:`~inception_lab.experiments.findings.family_false_finding_chance` at each pair's threshold, treating
+        the pairs as independent (they share runs, so this is a rough figure, stated, not corrected for).
+        """
+        pairs = self.comparisons()
+        return family_false_finding_chance(len(pairs), pairs[0].alpha) if pairs else 0.0
+
     def findings(self) -> list[str]:
-        """Every pair of presets, ordered by mean accuracy, as a sentence: a finding, or within the spread."""
-        rows = sorted(self.summary(), key=lambda s: -s.mean_acc)
-        lines = []
-        for i, hi in enumerate(rows):
-            for lo in rows[i + 1:]:
-                gap = 100 * (hi.mean_acc - lo.mean_acc)
-                verdict = ("within the spread between seeds" if self.within_spread(hi.preset, lo.preset)
-                           else "larger than the spread between seeds (the ranges do not overlap)")
-                lines.append(f"{hi.preset} - {lo.preset}: {gap:+.1f} points, {verdict}")
+        """Every pair as a sentence with its verdict (accuracy in points), then the family-wise chance."""
+        pairs = self.comparisons()
+        lines = [c.verdict(scale=100, unit=" points") for c in pairs]
+        if pairs:
+            lines.append(f"{len(pairs)} pairs: if no preset differed from another, the chance of at least one false "
+                         f"finding among them is {100 * self.family_chance():.0f} % (each pair "
+                         f"{100 * pairs[0].alpha:.1f} %); the old three-seed range rule's would be "
+                         f"{100 * family_false_finding_chance(len(pairs), range_rule_false_finding_chance(3)):.0f} %.")
         return lines
 
     def table(self, timing: bool = True) -> str:
@@ -258,7 +312,7 @@ class LabResults:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(recipe=self.recipe, date=self.date, machine=self.machine, step_time_ms=self.step_time_ms,
-                    runs=[asdict(r) for r in self.runs])
+                    extra=self.extra, runs=[asdict(r) for r in self.runs])
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the results as JSON (every number, the recipe, the machine and the receipts)."""
@@ -271,7 +325,8 @@ class LabResults:
         try:
             runs = [LabRun(**{k: v for k, v in r.items() if k in names}) for r in raw["runs"]]
             return cls(recipe=dict(raw["recipe"]), runs=runs, date=raw.get("date", ""),
-                       machine=dict(raw.get("machine", {})), step_time_ms=dict(raw.get("step_time_ms", {})))
+                       machine=dict(raw.get("machine", {})), step_time_ms=dict(raw.get("step_time_ms", {})),
+                       extra=dict(raw.get("extra", {})))
         except (KeyError, TypeError) as err:
             raise ValueError(f"not a lab results record (written by LabResults.save): {err}") from err
 
@@ -283,16 +338,20 @@ class LabResults:
 
 
 def machine_description(device: torch.device) -> dict[str, Any]:
-    """Where a lab session ran: the device, CPU architecture, thread count, Python, torch and library versions."""
-    return dict(device=describe_device(device), machine=platform.machine(), processor=platform.processor() or "",
-                threads=torch.get_num_threads(), python=platform.python_version(), torch_version=torch.__version__,
+    """Where a lab session ran: :func:`~inception_lab.runtime.machine_receipt`, the device and the library version.
+
+    The receipt's keys (CPU model and capability, threads, CUDA device, platform, Python, torch, load average) plus
+    ``device`` (:func:`~inception_lab.runtime.describe_device`), ``machine`` (the architecture) and
+    ``library_version``; take it at the end of a session, so that the load average covers the runs.
+    """
+    return dict(machine_receipt(), device=describe_device(device), machine=platform.machine(),
                 library_version=inception_lab.__version__)
 
 
 def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[int] = (0,), *,
             device: str | torch.device | None = None, options: Mapping[str, Mapping[str, Any]] | None = None,
             progress: bool = False, datasets: tuple[Dataset, Dataset] | None = None,
-            training: TrainingRecipe | str | None = None) -> LabResults:
+            training: TrainingRecipe | str | None = None, vary_data: bool = False) -> LabResults:
     """Train every preset with every seed under one recipe; return all runs with their receipts.
 
     For each seed and preset: seed everything, build the preset with its budget options (:data:`LAB_PRESETS`,
@@ -303,13 +362,17 @@ def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[i
     Args:
         presets: preset names (see :func:`available_presets`).
         recipe: the shared settings; ``Recipe.cifar10()`` for the GPU tier.
-        seeds: training seeds (initial weights and batch order); the data are the recipe's, the same for all.
+        seeds: training seeds (initial weights and batch order); the data are the recipe's, the same for all,
+            unless ``vary_data``.
         device: as :func:`~inception_lab.train.fit` (``None``: CUDA, then MPS, then CPU).
         options: per-preset builder options on top of the budget ones.
         progress: a progress bar per run (with the time left).
         datasets: ready-made ``(train, test)`` sets instead of :func:`make_datasets` (tests use tiny fakes).
         training: a :class:`~inception_lab.train.recipes.TrainingRecipe` (or its name) instead of the recipe's
             constant-rate optimizer; its model options (BN-x5's dropout 0) go to the builders.
+        vary_data: seed ``s`` also draws its own training and test images (data seed ``recipe.data_seed + s``),
+            so the spread between seeds includes the sampling of the data, not only the initialisation and the
+            batch order; every preset still sees the same images for the same seed (the runs stay paired).
     """
     if isinstance(presets, str) or not presets:
         raise ValueError(f"presets must be a non-empty list of preset names, got {presets!r}.")
@@ -321,11 +384,17 @@ def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[i
     options = options or {}
     device = resolve_device(device)
     schedule = recipe.training_recipe() if training is None else get_recipe(training)
-    train_set, test_set = make_datasets(recipe) if datasets is None else datasets
-    results = LabResults(recipe=asdict(recipe), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-                         machine=machine_description(device))
+    if vary_data and datasets is not None:
+        raise ValueError("vary_data draws each seed's images from the recipe; it cannot vary ready-made datasets.")
+    if vary_data and recipe.dataset != "shapes":
+        raise ValueError(f"vary_data needs the synthetic shapes (they are drawn from a seed); got {recipe.dataset!r}.")
+    if datasets is None and not vary_data:
+        datasets = make_datasets(recipe)
+    results = LabResults(recipe=asdict(recipe), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
     for seed in seeds:
         check_non_negative_int("seed", seed)
+        data_seed = recipe.data_seed + seed if vary_data else recipe.data_seed
+        train_set, test_set = make_datasets(replace(recipe, data_seed=data_seed)) if vary_data else datasets
         train_loader, test_loader = make_loaders(recipe, train_set, test_set, seed, device)
         for name in presets:
             seed_everything(seed)
@@ -345,8 +414,30 @@ def run_lab(presets: Sequence[str], recipe: Recipe = Recipe(), seeds: Sequence[i
                 examples=receipt.examples, epochs=receipt.epochs, wall_time_s=receipt.wall_time_s,
                 cpu_time_s=time.process_time() - cpu_start, device=receipt.device, amp=receipt.amp,
                 torch_version=receipt.torch_version, library_version=inception_lab.__version__,
-                training="" if training is None else schedule.name))
+                training="" if training is None else schedule.name, data_seed=data_seed))
+    results.machine = machine_description(device)
     return results
+
+
+def plateau_epoch(curve: Sequence[float], window: int = 3, min_gain: float = 0.01) -> int | None:
+    """The first epoch from which a test-accuracy curve stops gaining, for good (how a run length is chosen).
+
+    The gain at epoch ``e`` (1-based) is the mean of the last ``window`` epochs up to ``e`` minus the mean of the
+    ``window`` epochs before them. The plateau starts at the first ``e >= 2 * window`` from which the gain stays
+    below ``min_gain`` at every later epoch of the curve (a flat start at chance followed by a climb is not a
+    plateau). ``None`` when the curve still gains at its end, or is shorter than ``2 * window`` epochs.
+    """
+    check_positive_int("window", window)
+    if min_gain <= 0:
+        raise ValueError(f"min_gain must be positive (an accuracy gain, e.g. 0.01 = 1 point), got {min_gain}.")
+    values = [float(v) for v in curve]
+    plateau = None
+    for e in range(len(values), 2 * window - 1, -1):
+        gain = statistics.fmean(values[e - window:e]) - statistics.fmean(values[e - 2 * window:e - window])
+        if gain >= min_gain:
+            break
+        plateau = e
+    return plateau
 
 
 def time_steps(presets: Sequence[str], recipe: Recipe = Recipe(), *, repeats: int = 5, steps: int = 3,

@@ -5,7 +5,9 @@
 * :func:`plot_knockout` / :func:`describe_knockout` -- accuracy lost per knocked-out branch
   (:func:`inception_lab.experiments.knockout.knockout_study`), chapter 7.
 * :func:`plot_lab_results` / :func:`describe_lab_results` -- the lab's accuracy against parameters, MACs and time
-  (:func:`inception_lab.experiments.runner.run_lab`), chapter 7.
+  (:func:`inception_lab.experiments.runner.run_lab`), chapter 7; :func:`plot_lab_curves` /
+  :func:`describe_lab_curves` -- test accuracy epoch by epoch; :func:`plot_paired_differences` /
+  :func:`describe_paired_differences` -- each pair's differences seed by seed, with the verdict.
 
 The experiments return plain results; everything drawn or written about them is here.
 """
@@ -97,7 +99,7 @@ def plot_knockout(result: KnockoutResult, ax: Any = None, *, vmax: float | None 
     image = ax.imshow(np.ma.masked_invalid(drops), cmap="Reds", vmin=0.0, vmax=top, aspect="auto")
     ax.set_yticks(range(len(result.modules)), result.modules, fontsize=8)
     ax.set_xticks(range(result.max_branches), [f"branch {i + 1}" for i in range(result.max_branches)], fontsize=8)
-    ax.set_title(f"{result.model}: accuracy lost when one branch is zeroed (points; baseline "
+    ax.set_title(f"{result.model}: accuracy lost when one branch is {_ablated(result)} (points; baseline "
                  f"{100 * result.baseline:.1f} %)", fontsize=9)
     if annotate:
         for i, module in enumerate(result.modules):
@@ -111,12 +113,16 @@ def plot_knockout(result: KnockoutResult, ax: Any = None, *, vmax: float | None 
     return ax
 
 
+def _ablated(result: KnockoutResult) -> str:
+    return "zeroed" if result.ablation == "zero" else "replaced by its mean"
+
+
 def describe_knockout(result: KnockoutResult, largest: int = 3) -> str:
     """Alternative text for :func:`plot_knockout`: the grid's size, the largest drops and how many barely matter."""
     ranked = result.ranked()
     top = "; ".join(f"{m} {result.labels[m][b]} ({100 * d:.1f} points)" for m, b, d in ranked[:largest])
     small = sum(1 for *_, d in ranked if round(100 * d, 1) <= 1.0)
-    return (f"Heat map of the accuracy {result.model} loses when one branch is zeroed (baseline "
+    return (f"Heat map of the accuracy {result.model} loses when one branch is {_ablated(result)} (baseline "
             f"{100 * result.baseline:.1f} % on {result.examples} test images): one row per module "
             f"({', '.join(result.modules)}), one column per branch, darker red for a larger drop. Largest drops: "
             f"{top}. {small} of the {len(ranked)} knock-outs cost 1 point or less.")
@@ -168,4 +174,80 @@ def describe_lab_results(results: LabResults, time_key: str = "cpu_time_s") -> s
     return (f"Three scatter charts sharing one axis, final test accuracy, against parameters, MACs per image and "
             f"training time ({'CPU' if time_key == 'cpu_time_s' else 'wall'}); one colour per preset, one small "
             f"dot per seed ({len(results.seeds)} seeds) and the mean with a bar over the seeds' range. "
+            + "; ".join(parts) + ".")
+
+
+def plot_lab_curves(results: LabResults, labels: dict[str, str] | None = None, ax: Any = None) -> Any:
+    """Test accuracy after every epoch: per preset the mean over the seeds as a line, the seeds' range as a band.
+
+    ``labels``: preset -> the name to show (default: the preset names). A new figure (``ax`` None) gets
+    :func:`describe_lab_curves` as its alternative text. Returns the ``Axes``.
+    """
+    labels = labels or {}
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 3.8))
+        set_alt_text(fig, describe_lab_curves(results, labels))
+    for colour, name in enumerate(results.presets):
+        curves = np.array([r.test_acc_curve for r in results.runs if r.preset == name], dtype=float) * 100
+        epochs = np.arange(1, curves.shape[1] + 1)
+        ax.fill_between(epochs, curves.min(0), curves.max(0), color=series_colour(colour), alpha=0.18, linewidth=0)
+        ax.plot(epochs, curves.mean(0), color=series_colour(colour), label=labels.get(name, name))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy [%]")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def describe_lab_curves(results: LabResults, labels: dict[str, str] | None = None) -> str:
+    """Alternative text for :func:`plot_lab_curves`: each preset's mean accuracy at the first, a middle and the last
+    epoch."""
+    labels = labels or {}
+    parts = []
+    for name in results.presets:
+        curves = np.array([r.test_acc_curve for r in results.runs if r.preset == name], dtype=float) * 100
+        n = curves.shape[1]
+        marks = sorted({1, max(1, n // 4), max(1, n // 2), n})
+        parts.append(f"{labels.get(name, name)}: " + ", ".join(f"epoch {e} {curves[:, e - 1].mean():.1f} %"
+                                                               for e in marks))
+    return (f"Line chart of mean test accuracy over {len(results.seeds)} seeds against the epoch, one line per "
+            f"preset with a band over the seeds' range. " + "; ".join(parts) + ".")
+
+
+def plot_paired_differences(results: LabResults, labels: dict[str, str] | None = None, ax: Any = None) -> Any:
+    """Every pair of presets (:meth:`~inception_lab.experiments.runner.LabResults.comparisons`): one dot per seed for
+    its paired difference in points, the 95 % bootstrap interval of the mean as a bar; findings in dark blue, the
+    rest in light blue.
+
+    A new figure (``ax`` None) gets :func:`describe_paired_differences` as its alternative text. Returns the ``Axes``.
+    """
+    labels = labels or {}
+    pairs = results.comparisons()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(pairs) + 1.2))
+        set_alt_text(fig, describe_paired_differences(results, labels))
+    for row, c in enumerate(pairs):
+        colour = OKABE_ITO["blue"] if c.finding else OKABE_ITO["sky blue"]
+        lo, hi = (100 * v for v in c.interval)
+        ax.plot([lo, hi], [row, row], color=colour, linewidth=3, alpha=0.6, solid_capstyle="butt")
+        ax.scatter([100 * d for d in c.differences], [row] * c.n, color=colour, s=18, zorder=3)
+        ax.plot([100 * c.mean], [row], marker="|", markersize=14, color=OKABE_ITO["black"])
+    ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.8)
+    ax.set_yticks(range(len(pairs)), [f"{labels.get(c.a_name, c.a_name)} - {labels.get(c.b_name, c.b_name)}"
+                                      for c in pairs], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("paired difference in final test accuracy [points], one dot per seed")
+    ax.grid(alpha=0.3, axis="x")
+    return ax
+
+
+def describe_paired_differences(results: LabResults, labels: dict[str, str] | None = None) -> str:
+    """Alternative text for :func:`plot_paired_differences`: each pair's mean, interval, sign count and verdict."""
+    labels = labels or {}
+    parts = [f"{labels.get(c.a_name, c.a_name)} minus {labels.get(c.b_name, c.b_name)}: mean {100 * c.mean:+.1f} "
+             f"points, interval {100 * c.interval[0]:+.1f} to {100 * c.interval[1]:+.1f}, {c.agreeing} of {c.n} "
+             f"seeds agree, p = {c.p_value:.3f}, {'a finding' if c.finding else 'not a finding'}"
+             for c in results.comparisons()]
+    return ("Dot chart, one row per pair of presets: each seed's paired difference in final test accuracy as a dot, "
+            "the 95 % bootstrap interval of the mean difference as a bar, zero as a vertical line. "
             + "; ".join(parts) + ".")
