@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from inception_lab.palette import series_colour
 from inception_lab.viz.display import set_alt_text
-from inception_lab.viz.palette import series_colour
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from inception_lab.experiments.layer_time import KindTime
