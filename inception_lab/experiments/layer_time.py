@@ -49,7 +49,7 @@ from inception_lab.checks import check_choice, check_non_negative_int, check_pos
 from inception_lab.cost import count
 from inception_lab.experiments.cpu_limits import CLOCKS, attainable_rate
 from inception_lab.nn.batchnorm import ScratchBatchNorm2d
-from inception_lab.nn.layers import MultiBranch
+from inception_lab.nn.branches import MultiBranch
 
 #: The kinds of layer, in the order tables and charts list them. Convolutions are split by kernel shape; a strided
 #: convolution of any kernel is a grid reduction ("conv stride 2"); "conv other" takes the rest (GoogLeNet's 7x7/2
@@ -77,7 +77,7 @@ def _conv_kind(conv: nn.Conv2d) -> str:
 def layer_kind(module: nn.Module) -> str:
     """The kind (one of :data:`KINDS`) whose time a module's exclusive time counts toward.
 
-    Leaf layers by type (convolutions by kernel and stride); a :class:`~inception_lab.nn.layers.MultiBranch`
+    Leaf layers by type (convolutions by kernel and stride); a :class:`~inception_lab.nn.branches.MultiBranch`
     (an Inception module: its own work is the filter concatenation) is ``"concatenation"``; any other container
     is ``"glue"``; an unknown leaf (dropout, identity, LRN, flatten) is ``"other"``.
     """
