@@ -276,3 +276,23 @@ def crosswalk_table(rows: Sequence[CrosswalkRow] = CROSSWALK) -> str:
                      f"{r.tf_slim} |")
     return "\n".join(lines)
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The released model against the paper
+# ---------------------------------------------------------------------------------------------------------
+def _steps_text(steps: Sequence[Any]) -> str:
+    return " → ".join(" ‖ ".join(step) if isinstance(step, tuple) else step for step in steps)
+
+
+def released_differences_table(differences: Sequence[Any] = rethinking.RELEASED_DIFFERENCES) -> str:
+    """:data:`inception_lab.papers.rethinking.RELEASED_DIFFERENCES` as a Markdown table: the paper's artefact,
+    what it prints, what the released model has, where (torchvision's attributes), and the sources."""
+    lines = ["| paper | the paper prints | released (TF-slim, torchvision) | where | sources |",
+             "|---|---|---|---|---|"]
+    for d in differences:
+        what = f"branch {d.branch}: " if d.kind == "branch" else ""
+        where = ", ".join(d.attributes[:2]) + (" …" if len(d.attributes) > 2 else "")
+        lines.append(f"| {d.where} | {what}{_steps_text(d.paper)} | {_steps_text(d.released)} | {where} | "
+                     f"{'; '.join(d.sources)} |")
+    return "\n".join(lines)
