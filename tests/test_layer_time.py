@@ -36,7 +36,8 @@ from inception_lab.experiments.layer_time import (
 )
 from inception_lab.models import build_model
 from inception_lab.nn.batchnorm import ScratchBatchNorm2d
-from inception_lab.nn.layers import ConvBNReLU, MultiBranch
+from inception_lab.nn.branches import MultiBranch
+from inception_lab.nn.layers import ConvBNReLU
 from inception_lab.nn.losses import inception_loss
 from inception_lab.viz.display import alt_text
 
