@@ -9,7 +9,8 @@
 #   make assignments  per-chapter assignments in Otter-Grader's format (autograder zips, student notebooks, rubrics)
 #   make student    the assignments' student notebooks (solutions removed, outputs cleared) copied to student/
 #   make classroom-check  grade reference, untouched and one-mistake notebooks with otter run (CLASSROOM_CHAPTERS)
-#   make bench      run the benchmarks and write their results files
+#   make bench      run the benchmarks and write their results files (hours: the recorded runs of the chapters)
+#   make bench-perf the performance suite: CPU limits, presets vs peak, Inception-v3 by layer kind, ours vs torchvision
 #   make pyodide    fetch the pinned Pyodide core for the live explorers into its cache (the book build does it too)
 # Each target creates .venv if missing and installs the pinned set from constraints.txt (colab-check builds its own).
 
@@ -30,10 +31,10 @@ CELL_TIMEOUT ?= 600
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: help venv book test test-fast lint notebooks other-machine colab-check assignments student classroom-check \
-	bench pyodide lock clean
+	bench bench-perf pyodide lock clean
 
 help:
-	@sed -n '2,15p' Makefile
+	@sed -n '2,16p' Makefile
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +85,9 @@ classroom-check: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+bench-perf: $(STAMP)
+	$(PY) benchmarks/bench_perf.py
 
 pyodide: $(STAMP)
 	$(PY) book/_ext/live_explorers.py

@@ -18,7 +18,10 @@ data (``make_shapes_dataset``), the initial weights, the batch order and the shu
   on 256 training images as in [BN, Alg. 2], the chapter's ``recompute_bn_statistics``), the training loss of
   every step and of each epoch, and whether any loss was not finite (divergence).
 
-Writes ``benchmarks/results/bn_lr_sweep.json`` (every number, with the machine) and ``bn_lr_sweep.md`` (summary).
+Writes ``benchmarks/results/bn_lr_sweep.json`` (every number, with the machine) and ``bn_lr_sweep.md`` (summary,
+with the paired verdicts of :func:`inception_lab.experiments.bn_sweep.compare_sweep`). ``--summarize-only`` rewrites
+the summary from the recorded JSON without training (the verdicts were added to the summary this way on 2026-12-06;
+the recorded runs of 2026-12-01 are unchanged).
 Takes about 5 minutes of CPU time with the defaults (40 runs of 32 steps).
 """
 
@@ -35,6 +38,7 @@ import torch
 from torch import nn
 
 from inception_lab.data import loaders, make_shapes_dataset
+from inception_lab.experiments.bn_sweep import cell, compare_sweep, family_chance
 from inception_lab.models.bn_inception import mini_bn_inception
 from inception_lab.runtime import SEED_ENV, machine_receipt, seed_everything, seed_offset
 from inception_lab.train import evaluate, fit
@@ -139,7 +143,12 @@ def summary_md(result: dict) -> str:
                      f"{fmt(s[f'BN, recomputed @ {lr}'], 'loss')} |")
     diverged = [f"seed {r['seed']} {'BN' if r['bn'] else 'no BN'} lr {r['lr']}"
                 for r in result["runs"] if r["diverged"]]
-    lines += ["", f"Runs whose loss was not finite (diverged): {', '.join(diverged) or 'none'}."]
+    lines += ["", f"Runs whose loss was not finite (diverged): {', '.join(diverged) or 'none'}.", "",
+              "Paired comparisons of test accuracy (a minus b, same seeds): mean in points [95 % bootstrap interval], "
+              "seeds agreeing in sign, exact sign-test p; a finding needs >= 5 seeds and p <= 2/2**5. Chosen after "
+              f"the run; chance of at least one false finding over all {len(compare_sweep(result))}: "
+              f"{100 * family_chance(result):.0f} %.", "", "| a | b | lr | a - b |", "|---|---|---:|---|"]
+    lines += [f"| {a} | {b} | {lr:g} | {cell(c)} |" for (a, b, lr), c in compare_sweep(result).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -147,7 +156,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0,1,2,3,4)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    parser.add_argument("--summarize-only", action="store_true",
+                        help="rewrite bn_lr_sweep.md from the recorded bn_lr_sweep.json, without training")
     args = parser.parse_args()
+    if args.summarize_only:
+        result = json.loads((RESULTS / "bn_lr_sweep.json").read_text())
+        (RESULTS / "bn_lr_sweep.md").write_text(summary_md(result))
+        print(summary_md(result))
+        return
     if seed_offset():
         raise SystemExit(f"unset {SEED_ENV}: this script chooses its seeds itself (--seeds).")
     torch.set_num_threads(args.threads)

@@ -79,17 +79,21 @@ def pool_output_size(size: int, kernel_size: int, stride: int, padding: int = 0,
     return out
 
 
-def scale_width(channels: int, width_divisor: int) -> int:
-    """The book's one width-scaling rule: ``channels / width_divisor`` rounded half up, at least 1.
+def scale_width(channels: int, width_divisor: int, min_channels: int = 1) -> int:
+    """The book's one width-scaling rule: ``channels / width_divisor`` rounded half up, at least ``min_channels``.
 
     0 (an absent branch, as in BN-Inception's modules 3c and 4e) stays 0. The mini presets divide every width of
     a paper's table by the same divisor, so the proportions between branches and modules stay the paper's.
+    ``min_channels`` is TF-slim's ``min_depth`` (16 in its Inception-v3, "enforced when depth_multiplier < 1"): no
+    scaled width falls below it (nor above the printed width), so a large divisor cannot leave a layer one or two
+    channels wide, where a single ReLU that stops firing blocks the whole network.
     """
     check_non_negative_int("channels", channels)
     check_positive_int("width_divisor", width_divisor)
+    check_positive_int("min_channels", min_channels)
     if channels == 0:
         return 0
-    return max(1, (channels + width_divisor // 2) // width_divisor)
+    return max(min(min_channels, channels), (channels + width_divisor // 2) // width_divisor)
 
 
 # ---------------------------------------------------------------------------------------------------------

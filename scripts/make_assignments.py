@@ -19,7 +19,7 @@ this script writes ``<out>/NN_name/``:
 * ``rubric.md`` -- points per question, which tests are hidden, and the written questions' model answers and rubrics.
 
 ``--student-dir DIR`` also copies every student folder to ``DIR/`` (``make student``: the solution-free notebooks).
-``scripts/classroom_check.sh`` grades the reference, untouched and one-mistake notebooks of every chapter.
+``make classroom-check`` grades the reference, untouched and one-mistake notebooks of every chapter.
 """
 
 from __future__ import annotations

@@ -57,3 +57,12 @@ def test_bibliography_lists_the_three_papers(built_book):
     html = page(built_book, "book/bibliography.html").lower()
     for title in ["going deeper with convolutions", "batch normalization", "rethinking the inception"]:
         assert title in html
+
+
+@pytest.mark.parametrize("name", toc_pages())
+def test_markdown_tables_a_cell_displays_render_as_tables(built_book, name):
+    """A table a cell displays as Markdown (display(Markdown(...))) renders as an HTML table, not as a paragraph of
+    pipes (myst-nb's default CommonMark renderer has no tables: `nb_render_markdown_format: myst` in _config.yml)."""
+    html = page(built_book, name)
+    raw = re.findall(r'<div class="cell_output[^>]*>\s*<p>(\|[^\n]{0,80})', html)
+    assert raw == [], f"{len(raw)} Markdown table(s) rendered as text on {name}: {raw[:3]}"

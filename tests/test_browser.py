@@ -266,6 +266,50 @@ def test_nothing_scrolls_sideways_at_1280px(facts, name):
         "\n".join(overflow["wide"][:15])
 
 
+NARROW = {"width": 1024, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def overflow_1024(browser, served_book):
+    """What scrolls sideways on every page at a 1024 px window (the table of contents starts folded there)."""
+    gathered = {}
+    for name in PAGES:
+        context = browser.new_context(viewport=NARROW)
+        page = context.new_page()
+        page.goto(f"{served_book}/{name}", wait_until="load")
+        page.locator(".bd-sidebar-primary").wait_for(state="hidden")
+        page.evaluate(WAIT_FOR_MATH)
+        page.wait_for_function(IMAGES_SETTLED)
+        page.evaluate(OPEN_EVERYTHING)
+        # the folding table of contents animates the column's width: measure once every animation has ended
+        page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+        gathered[name] = page.evaluate(OVERFLOW)
+        context.close()
+    return gathered
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_nothing_scrolls_sideways_at_1024px(overflow_1024, name):
+    overflow = overflow_1024[name]
+    assert overflow["unmeasured"] == [], "elements still hidden after opening every fold: not measured"
+    assert not overflow["page_scrolls"]
+    assert overflow["wide"] == [], f"{len(overflow['wide'])} elements wider than the column at 1024 px:\n" + \
+        "\n".join(overflow["wide"][:15])
+
+
+def test_at_1024px_the_table_of_contents_starts_folded_and_unfolds(browser, served_book):
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    try:
+        page.goto(f"{served_book}/{CHAPTERS[0]}", wait_until="load")
+        sidebar = page.locator(".bd-sidebar-primary")
+        sidebar.wait_for(state="hidden")
+        page.locator(".primary-toggle").first.click()
+        sidebar.wait_for(state="visible")
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_first_screen_screenshot_kept(facts, name):
     shot = ARTIFACTS / name.replace("/", "__").replace(".html", ".png")

@@ -7,9 +7,10 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from inception_lab import cost
+from inception_lab import cost, shapes
 from inception_lab.cost import grid_reduction as gr
 from inception_lab.experiments import representation
+from inception_lab.experiments.cuts import narrowest_cut
 from inception_lab.nn.branches import to_spec
 from inception_lab.nn.equivalence import compare_modules
 from inception_lab.nn.layers import ConvReLU, conv_bn_relu_tv
@@ -165,12 +166,61 @@ def test_feature_maps_are_standardised_and_reproducible():
     torch.testing.assert_close(maps, representation.feature_maps(16, channels=4))
 
 
-@pytest.mark.parametrize("strategy", gr.STRATEGIES)
+def test_non_negative_maps_keep_their_sign_and_the_seeds_reach_data_and_conv():
+    sets = representation.map_set(16, channels=4, kind="nonnegative")
+    assert sets.maps.min() >= 0 and sets.labels.shape == (16,) and sets.num_classes == 10 and len(sets) == 16
+    torch.testing.assert_close(sets.maps.std(dim=(0, 2, 3)), torch.ones(4), atol=1e-4, rtol=0)
+    standard = representation.feature_maps(16, channels=4)
+    # the same maps up to the per-channel shift: standardised = non-negative - its mean
+    torch.testing.assert_close(standard, sets.maps - sets.maps.mean(dim=(0, 2, 3), keepdim=True), atol=1e-5, rtol=0)
+    assert not torch.equal(standard, representation.feature_maps(16, channels=4, conv_seed=1235))  # another conv
+    assert not torch.equal(standard, representation.feature_maps(16, channels=4, seed=1))  # other images
+    first_edition = representation.feature_maps(16, channels=4, conv_seed=representation.FEATURE_CONV_SEED)
+    assert torch.equal(standard, first_edition)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        representation.map_set(4, kind="positive")
+
+
+@pytest.mark.parametrize("strategy", representation.ARMS)
 def test_every_reduction_halves_the_grid_and_doubles_the_channels(strategy):
     module = representation.build_reduction(strategy, 8, pool="avg")
     assert module(torch.zeros(1, 8, 32, 32)).shape == (1, 16, 16, 16)
     x = torch.randn(2, 8, 32, 32)
     assert representation.Reconstructor(module, 8)(x).shape == x.shape
+
+
+def test_the_controls_are_what_they_claim():
+    k, d = 8, 32
+    cuts = {arm: narrowest_cut(to_spec(representation.build_reduction(arm, k)), k, d).numel
+            for arm in representation.ARMS}
+    # only pool first has a cut narrower than its output (2k x d/2 x d/2)
+    assert cuts == dict(pool_first=k * (d // 2) ** 2, conv_first=2 * k * (d // 2) ** 2, strided=2 * k * (d // 2) ** 2,
+                        parallel=2 * k * (d // 2) ** 2, parallel_relu=2 * k * (d // 2) ** 2)
+    strided = representation.build_reduction("strided", k)
+    assert not any(isinstance(m, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)) for m in strided.modules())
+    costs = {arm: cost.count(representation.build_reduction(arm, k), (1, k, d, d)) for arm in representation.ARMS}
+    assert costs["strided"].macs == costs["pool_first"].macs == costs["conv_first"].macs // 4
+    assert costs["parallel_relu"].params == costs["parallel"].params
+    # the ReLU acts on the pooled branch only: on a negative input it zeroes exactly the pooled channels' negatives
+    plain, relu = representation.build_reduction("parallel", k), representation.build_reduction("parallel_relu", k)
+    relu.reduction.load_state_dict(plain.state_dict())
+    x = torch.randn(2, k, d, d)
+    a, b = plain(x), relu(x)
+    torch.testing.assert_close(b, a.clamp_min(0))
+    assert (a[:, -k:] < 0).any() and (a[:, :-k] >= 0).all()
+
+
+def test_relu_on_the_pooled_branch_changes_nothing_on_non_negative_maps():
+    kw = dict(channels=4, kind="nonnegative")
+    train, test = representation.map_set(32, **kw), representation.map_set(32, split="test", **kw)
+    for pool in ("max", "avg"):
+        a = representation.train_recovery("parallel", train, test, pool=pool, seed=3, steps=4, batch_size=8)
+        b = representation.train_recovery("parallel_relu", train, test, pool=pool, seed=3, steps=4, batch_size=8)
+        assert (a.r2, a.probe_accuracy) == (b.r2, b.probe_accuracy)
+    train, test = representation.map_set(32, channels=4), representation.map_set(32, channels=4, split="test")
+    a = representation.train_recovery("parallel", train, test, seed=3, steps=4, batch_size=8)
+    b = representation.train_recovery("parallel_relu", train, test, seed=3, steps=4, batch_size=8)
+    assert a.r2 != b.r2  # on standardised maps the ReLU removes the pooled negatives
 
 
 def test_r_squared_and_a_short_training_run():
@@ -179,12 +229,84 @@ def test_r_squared_and_a_short_training_run():
     assert representation.r_squared(x.mean(dim=(0, 2, 3), keepdim=True).expand_as(x), x) == pytest.approx(0.0, abs=1e-6)
     maps = representation.feature_maps(32, channels=4)
     result = representation.train_recovery("parallel", maps, maps, steps=3, batch_size=8)
-    assert result.steps == 3 and result.r2 < 1.0
+    assert result.steps == 3 and result.r2 < 1.0 and result.probe_accuracy is None and result.inputs is None
     assert result.macs == gr.strategy_cost("parallel", to_spec(representation.build_reduction("parallel", 4)),
                                            4, 32).macs
+    labelled = representation.map_set(40, channels=4, kind="nonnegative")
+    strided = representation.train_recovery("strided", labelled, labelled, pool="avg", steps=2, batch_size=8)
+    assert strided.pool == "none" and strided.inputs == "nonnegative" and 0 <= strided.probe_accuracy <= 1
+    assert set(strided.as_dict()) >= {"strategy", "pool", "seed", "r2", "narrowest", "probe_accuracy"}
     with pytest.raises(ValueError, match="strategy must be one of"):
         representation.build_reduction("stride", 8)
     assert isinstance(representation.build_reduction("conv_first", 8).conv, ConvReLU)
+
+
+def test_linear_probe_reads_a_linear_label_and_not_noise():
+    gen = torch.Generator().manual_seed(0)
+    x, test_x = torch.randn(300, 20, generator=gen), torch.randn(300, 20, generator=gen)
+    y, test_y = (x[:, 0] + 0.5 * x[:, 1] > 0).long(), (test_x[:, 0] + 0.5 * test_x[:, 1] > 0).long()
+    assert representation.linear_probe(x, y, test_x, test_y, num_classes=2).accuracy > 0.9
+    noise, test_noise = torch.randint(0, 2, (300,), generator=gen), torch.randint(0, 2, (300,), generator=gen)
+    assert abs(representation.linear_probe(x, noise, test_x, test_noise, num_classes=2).accuracy - 0.5) < 0.1
+    result = representation.linear_probe(x, y, test_x, test_y, num_classes=2)
+    assert result.strength in representation.PROBE_STRENGTHS and 0 <= result.cv_accuracy <= 1
+    with pytest.raises(ValueError, match="each row needs one label"):
+        representation.linear_probe(x, y[:-1], test_x, test_y, num_classes=2)
+    with pytest.raises(ValueError, match="folds >= 2"):
+        representation.linear_probe(x[:5], y[:5], test_x, test_y, num_classes=2)
+
+
+def test_compare_arms_pairs_by_seed_and_skips_the_identical_pair():
+    seeds = [0, 1, 2, 3, 4]
+    runs = []
+    for kind in representation.INPUT_KINDS:
+        for pool in gr.POOLS + ("none",):
+            for arm in representation.ARMS:
+                if (pool == "none") != (arm in representation.UNPOOLED_ARMS):
+                    continue
+                for seed in seeds:  # conv first beats pool first by 0.01 in every seed; everything else ties
+                    bonus = 0.01 if arm == "conv_first" else 0.0
+                    runs.append(dict(inputs=kind, pool=pool, strategy=arm, seed=seed, r2=0.5 + bonus + seed / 100,
+                                     probe_accuracy=0.2))
+    rows = representation.compare_arms(runs, seeds)
+    assert len(rows) == 36  # 5 questions on standardised maps, 4 on non-negative ones; 2 pools; 2 scores
+    bottleneck = [r for r in rows if r["a"] == "conv_first" and r["b"] == "pool_first" and r["metric"] == "r2"]
+    assert len(bottleneck) == 4 and all(r["finding"] and r["p_value"] == 2 / 2 ** 5 for r in bottleneck)
+    assert all(r["mean"] == pytest.approx(0.01) for r in bottleneck)
+    assert not any(r["finding"] for r in rows if r["metric"] == "probe_accuracy")
+    assert {r["a"] for r in rows if r["input"] == "nonnegative"} >= {"parallel"}
+    assert "parallel_relu" not in {r["a"] for r in rows if r["input"] == "nonnegative"} | {
+        r["b"] for r in rows if r["input"] == "nonnegative"}
+    with pytest.raises(KeyError):
+        representation.compare_arms(runs[1:], seeds)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Narrowest cuts [Rethinking, §2, principle 1]
+# ---------------------------------------------------------------------------------------------------------
+def test_narrowest_cut_of_chains_and_modules():
+    # a chain: the smallest tensor, or the input when nothing is smaller
+    assert narrowest_cut(gr.pool_first_spec(768, kernel=3), 288, 35).numel == 288 * 17 * 17
+    assert narrowest_cut(gr.conv_first_spec(768, kernel=3), 288, 35).numel == 768 * 17 * 17
+    assert narrowest_cut((shapes.conv(64, 3),), 8, 16).where == "input (8x16x16)"
+    # Mixed_6a: every branch's narrowest tensor is its output, so the cut is the output
+    assert narrowest_cut(gr.parallel_spec(**gr.MIXED_6A), 288, 35).numel == 768 * 17 * 17
+    # Fig. 10, 35x35x320 -> 640: wide 1x1 reductions leave the output narrowest; narrow ones cut inside the module
+    wide = narrowest_cut(gr.parallel_spec(160, ch3x3red=64, ch3x3dbl_red=64, ch3x3dbl=160), 320, 35)
+    narrow = narrowest_cut(gr.parallel_spec(160, ch3x3red=32, ch3x3dbl_red=32, ch3x3dbl=160), 320, 35)
+    assert wide.numel == 640 * 17 * 17
+    assert narrow.numel == 2 * 32 * 35 * 35 + 320 * 17 * 17 < wide.numel
+    assert [place for place, _ in narrow.tensors] == ["branch3x3: 1x1", "branch3x3dbl: 1x1",
+                                                      "branch_pool: 3x3/2 max-pool"]
+    # an identity branch passes the input on: no cut inside the module can avoid it
+    identity = shapes.Parallel((shapes.BranchSpec("skip", ()), shapes.BranchSpec("conv", (shapes.conv(1, 1),))))
+    assert narrowest_cut((identity,), 8, 4).numel == 8 * 4 * 4
+    # nested modules are cut recursively
+    inner = shapes.Parallel((shapes.BranchSpec("a", (shapes.conv(2, 1),)),
+                             shapes.BranchSpec("b", (shapes.conv(3, 1),))))
+    outer = shapes.Parallel((shapes.BranchSpec("x", (shapes.conv(50, 1), inner)),
+                             shapes.BranchSpec("y", (shapes.conv(1, 1), shapes.conv(40, 1)))))
+    assert narrowest_cut((outer, shapes.conv(100, 1)), 30, 2).numel == (2 + 3 + 1) * 4
 
 
 def test_the_cost_module_imports_without_torch():

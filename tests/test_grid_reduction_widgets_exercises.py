@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
+from inception_lab import shapes  # noqa: E402
 from inception_lab.cost.grid_reduction import compare_strategies, explorer_view  # noqa: E402
 from inception_lab.exercises import grid_reduction as ex  # noqa: E402
 from inception_lab.viz.cost_charts import plot_view  # noqa: E402
@@ -78,7 +79,22 @@ CASES = [  # (checker, right answer, a typical wrong answer, words its hint must
     (ex.fig9_cost_ratio, 4.515625, 4, "exact halving"),
     (ex.fig9_cost_ratio, 4.515625, 3, "three times more"),
     (ex.fig9_cost_ratio, 4.515625, 3.515625, "*more*"),
+    (ex.fig10_narrowest_cut, 170_880, 184_960, "That is the output"),  # 2 x 35x35x32 + 17x17x320
+    (ex.fig10_narrowest_cut, 170_880, 39_200, "One tensor is not a cut"),
+    (ex.fig10_narrowest_cut, 170_880, 78_400, "pooling branch still carries"),
+    (ex.fig10_narrowest_cut, 170_880, 92_480, "pooling branch alone"),
+    (ex.fig10_narrowest_cut, 170_880, 392_000, "The input is a cut"),
+    (ex.fig10_narrowest_cut, 170_880, 177_920, "double-3x3 branch"),
 ]
+
+
+def test_fig10_design_is_the_papers_setting_and_its_cut_moves_with_the_reduction():
+    d = ex.FIG10_DESIGN
+    out = shapes.output_shape((ex.fig10_design(d["reduction"]),), d["in_channels"], d["size"], d["size"])
+    assert out.chw == (640, 17, 17)  # Fig. 10: 35x35x320 -> 17x17x640, half of it pooled
+    assert ex.fig10_cut(d["wide_reduction"]).numel == out.numel  # wide 1x1 reductions: the output is narrowest
+    narrow = ex.fig10_cut(d["reduction"])
+    assert narrow.numel < out.numel and "branch3x3dbl: 1x1 (32x35x35)" in narrow.where
 
 
 @pytest.mark.parametrize("checker, right, wrong, hint", CASES)

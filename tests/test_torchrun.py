@@ -60,6 +60,7 @@ def max_difference(a: dict, b: dict) -> float:
     return max((a[k].double() - b[k].double()).abs().max().item() for k in a if a[k].is_floating_point())
 
 
+@pytest.mark.slow  # two torchrun launches per preset (about 20 s each): make test runs it, make test-fast does not
 @pytest.mark.parametrize("preset, extra", [("mini_googlenet", ["--option", "aux_logits=False"]),
                                            ("mini_bn_inception", [])])
 def test_two_processes_equal_one_at_the_same_global_batch(folder, tmp_path, preset, extra):
@@ -78,6 +79,7 @@ def test_two_processes_equal_one_at_the_same_global_batch(folder, tmp_path, pres
         assert diff > 100 * TOLERANCE
 
 
+@pytest.mark.slow  # one torchrun launch (about 20 s)
 def test_fewer_images_than_processes_is_a_clear_error(tmp_path):
     small = tmp_path / "small"
     (small / "only").mkdir(parents=True)
@@ -115,6 +117,7 @@ def test_unknown_preset_or_recipe(argv, message, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # builds both full-size Inception-v3s at 299 px
 def test_gpu_train_check_dry_run_on_cpu(tmp_path):
     """The device script's whole path (torchrun, DDP with 1 process, both networks, results files) on the CPU."""
     result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_train_check.py"), "--dry-run",

@@ -56,6 +56,7 @@ def uninterrupted(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # trains three times through the command line
 def test_sigkill_mid_epoch_then_resume_equals_the_uninterrupted_run(uninterrupted, tmp_path):
     out = tmp_path / "killed"
     proc = subprocess.Popen(command(out), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -91,6 +92,7 @@ def test_sigkill_mid_epoch_then_resume_equals_the_uninterrupted_run(uninterrupte
     assert (uninterrupted / "metrics.csv").read_text() == (out / "metrics.csv").read_text()  # no duplicated rows
 
 
+@pytest.mark.slow  # needs the uninterrupted run (about 20 s)
 def test_truncated_and_foreign_checkpoints_are_refused(uninterrupted, tmp_path):
     path = tmp_path / ckpt.CHECKPOINT_NAME
     path.write_bytes((uninterrupted / ckpt.CHECKPOINT_NAME).read_bytes()[:5000])
@@ -103,6 +105,7 @@ def test_truncated_and_foreign_checkpoints_are_refused(uninterrupted, tmp_path):
         ckpt.load(tmp_path / "missing.pt")
 
 
+@pytest.mark.slow  # needs the uninterrupted run (about 20 s)
 def test_a_checkpoint_of_another_run_is_refused_and_left_untouched(uninterrupted, tmp_path, capsys):
     out = tmp_path / "other"
     out.mkdir()

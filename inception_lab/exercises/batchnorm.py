@@ -149,3 +149,46 @@ def fold(fn: Callable[..., Any]) -> Feedback:
                                "sqrt(var + eps) + beta; with z = conv(x) and no conv bias, the constant left over is "
                                "beta - mean * s.")
     return Feedback(True, "your folded convolution computes exactly what conv followed by eval-mode BN computes.")
+
+
+#: Conceptual exercise setting: BN in training mode on u @ (a W), u 32 x 20 and W 20 x 8 standard normal (so u @ W has
+#: a variance of about 20), PyTorch's eps; which scalings ``a`` leave the output unchanged? [BN, §3.3]
+SCALE_INVARIANCE = dict(batch=32, fan_in=20, units=8, eps=1e-5, candidates=(10.0, 0.5, -2.0, 0.001), atol=1e-3)
+
+
+def invariant_scalings() -> set[float]:
+    """The candidates ``a`` of :data:`SCALE_INVARIANCE` for which BN((aW)u) equals BN(Wu), measured with torch."""
+    c = SCALE_INVARIANCE
+    gen = torch.Generator().manual_seed(0)
+    u = torch.randn(c["batch"], c["fan_in"], generator=gen)
+    w = torch.randn(c["fan_in"], c["units"], generator=gen)
+
+    def bn(weight: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.batch_norm(u @ weight, None, None, training=True, eps=c["eps"])
+
+    reference = bn(w)
+    return {a for a in c["candidates"] if torch.allclose(bn(a * w), reference, atol=c["atol"])}
+
+
+def scale_invariance(answer: Any) -> Feedback:
+    """Conceptual exercise: for which ``a`` does BN((aW)u) = BN(Wu) hold? Answer a set of the candidates [BN, §3.3]."""
+    c = SCALE_INVARIANCE
+    if not isinstance(answer, (set, frozenset, list, tuple)) or not all(
+            isinstance(a, (int, float)) and not isinstance(a, bool) for a in answer):
+        return Feedback(False, f"answer a set of numbers chosen from {set(c['candidates'])}, got {answer!r}.")
+    chosen, expected = {float(a) for a in answer}, invariant_scalings()
+    unknown = chosen - set(c["candidates"])
+    if unknown:
+        return Feedback(False, f"choose only from {set(c['candidates'])}; {unknown} is not a candidate.")
+    if chosen == expected:
+        return Feedback(True, f"only a = {', '.join(f'{a:g}' for a in sorted(expected, reverse=True))} leave the "
+                              "output unchanged.")
+    if -2.0 in chosen:
+        return Feedback(False, "with a = -2 the batch mean scales by a, but the standard deviation by |a|. What "
+                               "happens to (x - mean) / std when a is negative?")
+    if 0.001 in chosen:
+        return Feedback(False, "with a = 0.001 the variance becomes a^2 x 20 = 2e-5, comparable with eps = 1e-5. The "
+                               "layer divides by sqrt(var + eps), not by the standard deviation.")
+    missing = expected - chosen
+    return Feedback(False, f"the output is also unchanged for a = {', '.join(f'{a:g}' for a in sorted(missing))}: "
+                           "the batch mean and standard deviation scale with a, so (x - mean) / std stays.")

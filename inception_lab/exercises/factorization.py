@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from inception_lab.cost.factorization import asymmetric_chain, chain_cost_same_grid, square_chain, stacked_chain
 from inception_lab.exercises import Feedback, check_number
@@ -59,3 +62,72 @@ def stack_field(answer: Any) -> Feedback:
                  "adds 6 steps of 2 pixels, not 6 pixels.",
         9: "That is the field after the pooling. The 1x7 then 7x1 pair widens it further (in both directions).",
     }, fallback="Add (k - 1) x jump per layer, starting at 1 with jump 1; the pooling doubles the jump.")
+
+
+#: Exercise 4.4: six 3x3 kernels (rows top to bottom). Which can a 1x3 convolution followed by a 3x1 compute exactly
+#: (one channel in, one in the middle, one out; no bias, no nonlinearity)? [Rethinking, §3.2]
+PAIR_KERNELS: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "blur": ((1, 2, 1), (2, 4, 2), (1, 2, 1)),
+    "sobel": ((1, 0, -1), (2, 0, -2), (1, 0, -1)),
+    "cross": ((0, 1, 0), (1, 1, 1), (0, 1, 0)),
+    "checkerboard": ((1, -1, 1), (-1, 1, -1), (1, -1, 1)),
+    "diagonal": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "corner": ((1, 1, 0), (1, 1, 0), (0, 0, 0)),
+}
+
+#: Why a prediction about one kernel is wrong, keyed by the kernel and the wrong prediction.
+_PAIR_HINTS: dict[tuple[str, bool], str] = {
+    ("blur", False): "it is (1, 2, 1) down the column times (1, 2, 1) along the row: every row is a multiple of "
+                     "(1, 2, 1).",
+    ("sobel", False): "it is (1, 2, 1) down the column times (1, 0, -1) along the row: every row is a multiple "
+                      "of (1, 0, -1).",
+    ("cross", True): "it looks like a 1x3 plus a 3x1, but the pair does not add its two kernels: it applies one "
+                     "after the other, so entry (i, j) is column[i] * row[j], a product. The rows (0, 1, 0) and "
+                     "(1, 1, 1) are not multiples of one another: rank 2.",
+    ("checkerboard", False): "every row is (1, -1, 1) or its negative: it is (1, -1, 1) down the "
+                             "column times (1, -1, 1) along the row.",
+    ("diagonal", True): "its rows are independent (it is the identity matrix, rank 3); a product "
+                        "column[i] * row[j] has all its non-zero rows proportional.",
+    ("corner", False): "it is (1, 1, 0) down the column times (1, 1, 0) along the row: two equal rows and a "
+                       "zero row.",
+}
+
+
+def pair_kernel_rank(name: str) -> int:
+    """The rank of :data:`PAIR_KERNELS` ``[name]``: the number of middle channels a linear 1x3 -> 3x1 pair needs."""
+    return int(np.linalg.matrix_rank(np.array(PAIR_KERNELS[name], dtype=float)))
+
+
+def pair_kernels_text() -> str:
+    """:data:`PAIR_KERNELS` side by side, as the exercise shows them."""
+    width = 14
+    lines = ["".join(f"{name:<{width}}" for name in PAIR_KERNELS).rstrip()]
+    for i in range(3):
+        lines.append("".join(f"{' '.join(f'{v:>3}' for v in k[i]):<{width}}" for k in PAIR_KERNELS.values()).rstrip())
+    return "\n".join(lines)
+
+
+def pair_expressible(answer: Any) -> Feedback:
+    """Exercise 4.4: for each kernel of :data:`PAIR_KERNELS`, can 1x3 then 3x1 (one middle channel, linear) compute
+    it exactly? The answer is a dict, kernel name -> ``True`` / ``False``; the checker computes each kernel's rank."""
+    expected = {name: pair_kernel_rank(name) == 1 for name in PAIR_KERNELS}
+    if not isinstance(answer, Mapping):
+        return Feedback(False, f"the answer should be a dict, kernel name -> True or False, for the kernels "
+                               f"{list(PAIR_KERNELS)}; got {answer!r} ({type(answer).__name__}).")
+    missing = [name for name in PAIR_KERNELS if name not in answer]
+    unknown = [name for name in answer if name not in PAIR_KERNELS]
+    if missing or unknown:
+        return Feedback(False, f"give one prediction per kernel: {list(PAIR_KERNELS)}"
+                               + (f"; missing {missing}" if missing else "") + (f"; unknown {unknown}" if unknown
+                                                                               else "") + ".")
+    not_bool = [name for name, value in answer.items() if not isinstance(value, bool)]
+    if not_bool:
+        return Feedback(False, f"each prediction is True (the pair computes it exactly) or False; {not_bool} "
+                               f"{'is' if len(not_bool) == 1 else 'are'} not.")
+    wrong = [name for name in PAIR_KERNELS if answer[name] != expected[name]]
+    if not wrong:
+        yes = [name for name, ok in expected.items() if ok]
+        return Feedback(True, f"the pair computes exactly the kernels of rank 1: {', '.join(yes)}; the others have "
+                              f"rank {', '.join(f'{n} {pair_kernel_rank(n)}' for n in PAIR_KERNELS if n not in yes)}.")
+    return Feedback(False, f"{len(wrong)} of {len(PAIR_KERNELS)} predictions are off. "
+                           + " ".join(f"{name}: {_PAIR_HINTS[(name, answer[name])]}" for name in wrong))

@@ -82,3 +82,36 @@ def kernel_saving(answer: Any) -> Feedback:
         three: "That is the cost of the 3x3 convolution; the question asks for the difference to the 5x5.",
         2 * (five - three): "That is FLOPs (2 per multiply-accumulate). The question asks for MACs.",
     })
+
+
+def heads_change_inference() -> bool:
+    """Whether a network built without auxiliary heads, given the trunk weights of one built with them, computes the
+    same eval-mode outputs (measured on a seeded mini GoogLeNet and a batch of random images) [GoogLeNet, §5]."""
+    import torch
+
+    from inception_lab.models.googlenet import mini_googlenet
+
+    torch.manual_seed(0)
+    with_heads = mini_googlenet(aux_logits=True, dropout=0.0, dropout_aux=0.0).eval()
+    without = mini_googlenet(aux_logits=False, dropout=0.0, dropout_aux=0.0).eval()
+    shared = {k: v for k, v in with_heads.state_dict().items() if not k.startswith(("aux1.", "aux2."))}
+    without.load_state_dict(shared, strict=True)
+    images = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        return not torch.equal(with_heads(images), without(images))
+
+
+def same_outputs_without_heads(answer: Any) -> Feedback:
+    """Conceptual exercise: do the trunk weights of a network trained with heads give the same eval outputs without
+    them? (``True`` = the same outputs.) [GoogLeNet, §5: "at inference time, these auxiliary networks are
+    discarded"]"""
+    if not isinstance(answer, bool):
+        return Feedback(False, f"answer True (the same outputs) or False (different outputs), got {answer!r}.")
+    same = not heads_change_inference()
+    if answer == same:
+        return Feedback(True, "in eval mode the forward pass never calls the heads, so the outputs depend on the "
+                              "trunk's weights only: identical outputs, bit for bit.")
+    if same:
+        return Feedback(False, "in eval mode, does forward() call aux1 and aux2 at all? Look at what the network "
+                               "returns in eval mode, and which weights that computation reads.")
+    return Feedback(False, "the two networks differ: check that every trunk weight was copied.")

@@ -121,3 +121,39 @@ def large_kernel_share(answer: Any) -> Feedback:
         answer = close[0] if close else answer
     return check_number(answer, expected, what=f"the share of 3x3 and 5x5 channels in inception ({row.name})",
                         hints=hints, fallback="Add the #3x3 and #5x5 columns and divide by the output channels.")
+
+
+#: Conceptual exercise setting: inception (3a)'s 5x5 branch, a 1x1 reduction to ``reduce`` channels, then a 5x5
+#: convolution, with no nonlinearity between them [GoogLeNet, Fig. 2b, Table 1].
+REDUCTION_RANK = dict(in_channels=192, reduce=16, out_channels=32, kernel=5)
+
+
+def merged_kernel_rank() -> int:
+    """Channel rank of the one 5x5 convolution that a 1x1 reduction followed by a 5x5 convolution equals.
+
+    The merged weight W2 . W1 (shape out x in x k x k) is read as a matrix with one column per input channel,
+    ``(out * k * k) x in``; with random (seeded) weights its rank is the bound the narrowest layer sets.
+    """
+    c = REDUCTION_RANK
+    gen = torch.Generator().manual_seed(0)
+    reduction = torch.randn(c["reduce"], c["in_channels"], generator=gen)                    # W1: reduce x in
+    spatial = torch.randn(c["out_channels"], c["reduce"], c["kernel"], c["kernel"], generator=gen)  # W2
+    merged = torch.einsum("oikl,ic->ockl", spatial, reduction)                              # out x in x k x k
+    matrix = merged.permute(0, 2, 3, 1).reshape(-1, c["in_channels"])                       # (out k k) x in
+    return int(torch.linalg.matrix_rank(matrix).item())
+
+
+def reduction_rank(answer: Any) -> Feedback:
+    """Conceptual exercise: the rank of the merged convolution, i.e. what a 1x1 reduction constrains (chapter 1)."""
+    c = REDUCTION_RANK
+    rows = c["out_channels"] * c["kernel"] ** 2
+    return check_number(answer, merged_kernel_rank(), what="the rank of the merged 5x5 convolution", hints={
+        c["out_channels"]: "32 filters, but each filter has 25 taps: the matrix has 32 x 25 = 800 rows, so the "
+                           "output side allows more. Look for the narrowest point every path must pass through.",
+        c["in_channels"]: "192 columns, one per input channel; but every input channel reaches the 5x5 "
+                          "convolution only through the reduction. How many numbers per pixel leave it?",
+        rows: "800 is the number of rows; a matrix's rank is at most the smaller side, and here a product's rank is "
+              "at most the rank of each factor.",
+        c["in_channels"] - c["reduce"]: "That is the dimension of what the reduction throws away (its null "
+                                        "space); the rank is what it keeps.",
+    }, fallback="Write the merged weight as a product W2 . W1 and ask how wide the middle is.")

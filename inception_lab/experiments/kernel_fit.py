@@ -15,11 +15,17 @@ With ``m`` middle channels the pair computes sums of ``m`` such terms; with enou
 :func:`linear_map_residual` then measures what a ReLU between the factors changes: a linear pair is exactly one
 n x n kernel, a ReLU pair is not any n x n kernel at all.
 
+Trained kernels (:func:`survey`): every ``n x n`` kernel of a network's convolutions, one per pair of input and
+output channel, fitted the same two ways (:func:`rank1_errors`, :func:`stack_errors`, vectorized over the kernels),
+next to the same fits of independent Gaussian kernels (:func:`random_survey`, what a freshly initialized layer
+holds). That tests the claim "a factorization constrains trained kernels only mildly" on real weights.
+
 Kernels are numpy arrays; the fits use numpy only. Introduced in chapter 4.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import comb
 
 import numpy as np
@@ -181,3 +187,149 @@ def linear_map_residual(module: nn.Module, n: int, *, size: int = 12, samples: i
     solution = torch.linalg.lstsq(design, target).solution
     residual = target - design @ solution
     return float(residual.norm() / (target - target.mean()).norm())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Trained kernels: the same fits on every kernel of a network
+# ---------------------------------------------------------------------------------------------------------
+#: A fit is *close* when its relative error is at most 20 %: the fitted kernel then carries at least
+#: 1 - 0.2^2 = 96 % of the kernel's squared norm (the residual of a least-squares fit is orthogonal to it).
+CLOSE = 0.2
+
+
+def conv_kernels(model: nn.Module, size: int) -> dict[str, np.ndarray]:
+    """The ``size x size`` kernels of every ungrouped convolution of ``model``, by layer name (float64 arrays
+    ``out_channels x in_channels x size x size``, one kernel per pair of output and input channel)."""
+    check_positive_int("size", size)
+    return {name: module.weight.detach().to("cpu", torch.float64).numpy()
+            for name, module in model.named_modules()
+            if isinstance(module, nn.Conv2d) and tuple(module.kernel_size) == (size, size) and module.groups == 1}
+
+
+def _as_kernels(kernels: np.ndarray) -> np.ndarray:
+    """``... x n x n`` as ``K x n x n`` without the all-zero kernels (a relative error needs a norm)."""
+    kernels = np.asarray(kernels, dtype=float)
+    if kernels.ndim < 2 or kernels.shape[-1] != kernels.shape[-2]:
+        raise ValueError(f"kernels must be an array of square kernels (... x n x n), got shape {kernels.shape}.")
+    flat = kernels.reshape(-1, *kernels.shape[-2:])
+    return flat[np.linalg.norm(flat, axis=(1, 2)) > 0]
+
+
+def rank1_errors(kernels: np.ndarray) -> np.ndarray:
+    """Relative error of the best rank-1 (``1 x n`` then ``n x 1``) fit of every kernel of ``kernels``
+    (``... x n x n``), as :func:`rank_fit` computes it for one: ``sqrt(1 - s_1^2 / sum s_i^2)``.
+
+    All-zero kernels are left out. Returns a 1-D array, one error per kernel.
+    """
+    flat = _as_kernels(kernels)
+    s = np.linalg.svd(flat, compute_uv=False)  # K x n singular values, largest first
+    return np.sqrt(np.clip(1 - s[:, 0] ** 2 / (s ** 2).sum(axis=1), 0.0, None))
+
+
+def stack_errors(kernels: np.ndarray, small: int = 3, *, restarts: int = 8, iterations: int = 100,
+                 seed: int = 0) -> np.ndarray:
+    """Relative error of the best pair of ``small x small`` kernels (two linear layers, one middle channel) for every
+    kernel of ``kernels`` (``... x n x n``, ``n = 2 * small - 1``): :func:`stack_fit`'s alternating least squares,
+    run on all kernels and restarts at once.
+
+    All-zero kernels are left out. Returns a 1-D array, one error per kernel (the best of ``restarts`` starts).
+    """
+    flat = _as_kernels(kernels)
+    n = 2 * small - 1
+    if flat.shape[1:] != (n, n):
+        raise ValueError(f"two {small}x{small} layers make a {n}x{n} kernel, got {flat.shape[1:]} kernels.")
+    rng = np.random.default_rng(seed)
+    t = _bilinear(small)  # (n*n) x (s*s: a) x (s*s: b)
+    target = np.repeat(flat.reshape(len(flat), 1, n * n), check_positive_int("restarts", restarts), axis=1)
+    a = rng.standard_normal((len(flat), restarts, small * small))
+    b = rng.standard_normal((len(flat), restarts, small * small))
+    s2 = small * small
+    by_a = t.transpose(1, 0, 2).reshape(s2, n * n * s2)  # a @ by_a: the (n*n) x (s*s) map of b, for each a
+    by_b = t.transpose(2, 0, 1).reshape(s2, n * n * s2)  # b @ by_b: the map of a, for each b
+    for _ in range(check_positive_int("iterations", iterations)):
+        b = _least_squares((a @ by_a).reshape(*a.shape[:2], n * n, s2), target)  # linear in b for the current a
+        a = _least_squares((b @ by_b).reshape(*b.shape[:2], n * n, s2), target)  # linear in a for the current b
+    approx = np.einsum("xrkq,xrq->xrk", (a @ by_a).reshape(*a.shape[:2], n * n, s2), b)
+    errors = np.linalg.norm(target - approx, axis=2) / np.linalg.norm(target, axis=2)
+    return errors.min(axis=1)
+
+
+def _least_squares(m: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Batched least squares ``argmin_x ||m x - y||`` by the normal equations, with a ridge of 1e-12 of the mean
+    diagonal so a rank-deficient start (a zero factor) stays solvable; float64 keeps the squared condition harmless
+    for these 25 x 9 systems."""
+    mt = np.swapaxes(m, -1, -2)
+    gram = mt @ m
+    ridge = 1e-12 * np.trace(gram, axis1=-2, axis2=-1)[..., None, None] / gram.shape[-1] + 1e-300
+    return np.linalg.solve(gram + ridge * np.eye(gram.shape[-1]), mt @ y[..., None])[..., 0]
+
+
+def random_kernels(size: int, count: int, *, seed: int = 0) -> np.ndarray:
+    """``count`` kernels of independent standard-normal weights (``count x size x size``): what a layer holds at
+    initialization (Kaiming's and torchvision's truncated normals differ only in scale, which no relative error sees,
+    and in their tails)."""
+    return np.random.default_rng(seed).standard_normal((check_positive_int("count", count),
+                                                         check_positive_int("size", size), size))
+
+
+@dataclass(frozen=True)
+class KernelSurvey:
+    """Fit errors of every ``size x size`` kernel of one network (or of a random reference).
+
+    Attributes:
+        source: the network (a preset name) or ``"random"``.
+        size: the kernels' side.
+        layers: how many convolutions hold them (0 for the random reference).
+        rank1: per kernel, the relative error of the best ``1 x n`` then ``n x 1`` fit (:func:`rank1_errors`).
+        two_3x3: per kernel, the relative error of the best two-3x3 fit (:func:`stack_errors`); ``None`` unless
+            ``size`` is 5.
+    """
+
+    source: str
+    size: int
+    layers: int
+    rank1: np.ndarray
+    two_3x3: np.ndarray | None = None
+
+    @property
+    def kernels(self) -> int:
+        """How many kernels were fitted."""
+        return len(self.rank1)
+
+    def errors(self, fit: str = "rank1") -> np.ndarray:
+        """The per-kernel errors of ``fit``: ``"rank1"`` or ``"two_3x3"``."""
+        if fit not in ("rank1", "two_3x3"):
+            raise ValueError(f"fit is 'rank1' or 'two_3x3', got {fit!r}.")
+        errors = getattr(self, fit)
+        if errors is None:
+            raise ValueError(f"{self.source}: the two-3x3 fit exists for 5x5 kernels only, these are "
+                             f"{self.size}x{self.size}.")
+        return errors
+
+    def median(self, fit: str = "rank1") -> float:
+        """Median relative error of ``fit``."""
+        return float(np.median(self.errors(fit)))
+
+    def close(self, fit: str = "rank1", threshold: float = CLOSE) -> float:
+        """Fraction of kernels whose ``fit`` has a relative error of at most ``threshold`` (default :data:`CLOSE`)."""
+        return float(np.mean(self.errors(fit) <= threshold))
+
+
+def survey(model: nn.Module, source: str, size: int, *, seed: int = 0) -> KernelSurvey | None:
+    """Fit every ``size x size`` kernel of ``model`` (:func:`conv_kernels`); ``None`` when it has none.
+
+    The two-3x3 fit runs for 5x5 kernels (``seed`` seeds its random starts).
+    """
+    layers = conv_kernels(model, size)
+    if not layers:
+        return None
+    kernels = np.concatenate([w.reshape(-1, size, size) for w in layers.values()])
+    return KernelSurvey(source, size, len(layers), rank1_errors(kernels),
+                        stack_errors(kernels, seed=seed) if size == 5 else None)
+
+
+def random_survey(size: int, count: int, *, seed: int = 0) -> KernelSurvey:
+    """The same fits on ``count`` :func:`random_kernels`: the reference a trained network is read against."""
+    kernels = random_kernels(size, count, seed=seed)
+    return KernelSurvey("random", size, 0, rank1_errors(kernels),
+                        stack_errors(kernels, seed=seed) if size == 5 else None)

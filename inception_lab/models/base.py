@@ -74,8 +74,9 @@ class InceptionNet(nn.Module):
         return bool(getattr(self.config, "aux_logits", False))
 
     def scaled(self, channels: int) -> int:
-        """A printed width divided by ``config.width_divisor`` (:func:`~inception_lab.shapes.scale_width`)."""
-        return scale_width(channels, self.config.width_divisor)
+        """A printed width divided by ``config.width_divisor``, at least ``config.min_channels``
+        (:func:`~inception_lab.shapes.scale_width`)."""
+        return scale_width(channels, self.config.width_divisor, self.config.min_channels)
 
     def main_path(self) -> Iterator[tuple[str, nn.Module]]:
         """The stages in forward order, up to the global average pool (what the shape walk follows)."""

@@ -122,6 +122,7 @@ class BNInceptionConfig:
     in_channels: int = 3  # RGB
     stem: str = "imagenet"  # "imagenet": Fig. 5 rows conv1..pool2 (224 px -> 28x28); "small": 32-48 px inputs
     width_divisor: int = 1  # 1 = the printed widths; every width divided by it
+    min_channels: int = 1  # no divided width below it: TF-slim's min_depth (16 there); 1 = no floor
     first_conv: str = "plain"  # "plain" 7x7 (as the ported Caffe model); "separable": the paper's "*"
     depth_multiplier: int = 8  # of the separable first conv: "depth multiplier 8" [BN, Fig. 5 text]
     use_bn: bool = True  # BN "to the input of each nonlinearity" [BN, §3.2]; False: conv with bias + ReLU
@@ -133,6 +134,7 @@ class BNInceptionConfig:
         check_positive_int("in_channels", self.in_channels)
         check_positive_int("depth_multiplier", self.depth_multiplier)
         check_positive_int("width_divisor", self.width_divisor)
+        check_positive_int("min_channels", self.min_channels)
         check_choice("stem", self.stem, STEMS)
         check_choice("first_conv", self.first_conv, FIRST_CONVS)
         check_bool("use_bn", self.use_bn)
@@ -275,8 +277,8 @@ def bn_inception(num_classes: int = 1000, *, first_conv: str = "plain", use_bn: 
                                          dropout=dropout, init_weights=init_weights))
 
 
-def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divisor: int = 8, in_channels: int = 3,
-                      first_conv: str = "plain", dropout: float = 0.0,
+def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divisor: int = 8, min_channels: int = 1,
+                      in_channels: int = 3, first_conv: str = "plain", dropout: float = 0.0,
                       init_weights: str = "kaiming_conv") -> BNInception:
     """A small BN-Inception for 32-48 px inputs and CPU training, built by the same code as :func:`bn_inception`.
 
@@ -295,6 +297,7 @@ def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divis
         num_classes: classifier outputs.
         use_bn: BN before every nonlinearity (True) or none at all (False).
         width_divisor: divides every channel count of Figure 5 (8: 3a outputs 32 channels, 5b 128).
+        min_channels: no divided width below it (TF-slim's ``min_depth``; 1: no floor).
         in_channels: image channels.
         first_conv: ``"plain"`` or ``"separable"`` (depth multiplier 8), as in :func:`bn_inception`.
         dropout: dropout before the classifier.
@@ -306,7 +309,8 @@ def mini_bn_inception(num_classes: int = 10, *, use_bn: bool = True, width_divis
         defaults: 163,866 parameters and 2,497,344 MACs per 32x32 image.
     """
     return BNInception(BNInceptionConfig(num_classes=num_classes, in_channels=in_channels, stem="small",
-                                         first_conv=first_conv, width_divisor=width_divisor, use_bn=use_bn,
+                                         first_conv=first_conv, width_divisor=width_divisor,
+                                         min_channels=min_channels, use_bn=use_bn,
                                          dropout=dropout, init_weights=init_weights))
 
 

@@ -204,6 +204,7 @@ class GoogLeNetConfig:
     in_channels: int = 3  # "RGB color channels with mean subtraction" [GoogLeNet, §5]
     stem: str = "imagenet"  # a key of STEMS: "imagenet" (Table 1) or "small" (3x3/1 first conv, 32-64 px inputs)
     width_divisor: int = 1  # 1 = Table 1's widths; every width (stem, modules, aux heads) divided by it
+    min_channels: int = 1  # no divided width below it: TF-slim's min_depth (16 there); 1 = no floor
     atom: str = "relu"  # a key of CONV_ATOMS; "relu": "All the convolutions ... use rectified linear activation" [§5]
     first_conv: str = "plain"  # "plain" 7x7 (Table 1's patch column); "separable": its 2.7K / 34M cost cells
     branch3_kernel_size: int = 5  # the "#5x5" branch; 3 in torchvision (pytorch/vision#906)
@@ -218,7 +219,7 @@ class GoogLeNetConfig:
     init_weights: str = "caffe"  # INIT_SCHEMES; the paper gives none: the BVLC Caffe replication's fillers
 
     def __post_init__(self) -> None:
-        for name in ("num_classes", "in_channels", "width_divisor"):
+        for name in ("num_classes", "in_channels", "width_divisor", "min_channels"):
             check_positive_int(name, getattr(self, name))
         check_choice("stem", self.stem, tuple(STEMS))
         check_choice("atom", self.atom, tuple(CONV_ATOMS))
@@ -411,8 +412,8 @@ def googlenet_tv(num_classes: int = 1000, aux_logits: bool = True, *, transform_
                                      init_weights=init_weights))
 
 
-def mini_googlenet(num_classes: int = 10, aux_logits: bool = True, *, width_divisor: int = 8, atom: str = "relu",
-                   dropout: float = 0.4, dropout_aux: float = 0.7, lrn: bool = False,
+def mini_googlenet(num_classes: int = 10, aux_logits: bool = True, *, width_divisor: int = 8, min_channels: int = 1,
+                   atom: str = "relu", dropout: float = 0.4, dropout_aux: float = 0.7, lrn: bool = False,
                    init_weights: str = "kaiming") -> GoogLeNet:
     """A small GoogLeNet for 32-64 px images: the same :class:`GoogLeNet` and Inception modules, narrower.
 
@@ -435,6 +436,7 @@ def mini_googlenet(num_classes: int = 10, aux_logits: bool = True, *, width_divi
         32 px image at 4x4 by (3a)); no LRN by default; He initialisation; the auxiliary classifiers pool
         adaptively to 2x2 (instead of 5x5/3 to 4x4, which does not fit a 4x4 map) so any input size works.
     """
-    return GoogLeNet(GoogLeNetConfig(num_classes=num_classes, stem="small", width_divisor=width_divisor, atom=atom,
-                                     lrn=lrn, aux_logits=aux_logits, aux_head=AuxSpec(grid=2, adaptive=True),
+    return GoogLeNet(GoogLeNetConfig(num_classes=num_classes, stem="small", width_divisor=width_divisor,
+                                     min_channels=min_channels, atom=atom, lrn=lrn, aux_logits=aux_logits,
+                                     aux_head=AuxSpec(grid=2, adaptive=True),
                                      dropout=dropout, dropout_aux=dropout_aux, init_weights=init_weights))

@@ -72,6 +72,7 @@ class InceptionV2Config:
     in_channels: int = 3  # RGB
     stem: str = "3x3"  # one of STEMS: Table 1's factorized stem, Table 3's single 7x7, or the small one (ours)
     width_divisor: int = 1  # 1 = the released widths; every width (stem, modules, aux head) divided by it
+    min_channels: int = 1  # no divided width below it: TF-slim's min_depth (16 there); 1 = no floor
     aux_logits: bool = True  # the auxiliary classifier "on top of the last 17 x 17 layer" [§4]; train mode only
     bn_aux_fc: bool = False  # the BN-auxiliary head (Table 3's last row)
     channels_7x7: tuple[int, ...] = CHANNELS_7X7  # one c7 width per 17x17 module; their number is Table 1's 5
@@ -79,7 +80,7 @@ class InceptionV2Config:
     init_weights: str = "tv_inception_v3"  # INIT_SCHEMES; torchvision's Inception-v3 init (the paper gives none)
 
     def __post_init__(self) -> None:
-        for name in ("num_classes", "in_channels", "width_divisor"):
+        for name in ("num_classes", "in_channels", "width_divisor", "min_channels"):
             check_positive_int(name, getattr(self, name))
         check_choice("stem", self.stem, STEMS)
         check_bool("aux_logits", self.aux_logits)
@@ -207,7 +208,7 @@ def inception_v2(num_classes: int = 1000, aux_logits: bool = True, *, stem: str 
 
 
 def mini_inception_v2(num_classes: int = 10, aux_logits: bool = False, *, width_divisor: int = 8,
-                      channels_7x7: Sequence[int] = CHANNELS_7X7, dropout: float = 0.0,
+                      min_channels: int = 1, channels_7x7: Sequence[int] = CHANNELS_7X7, dropout: float = 0.0,
                       init_weights: str = "tv_inception_v3") -> InceptionV2:
     """A small Inception-v2 for 32-64 px images: the same :class:`InceptionV2` and modules, narrower.
 
@@ -221,5 +222,6 @@ def mini_inception_v2(num_classes: int = 10, aux_logits: bool = False, *, width_
         From :func:`inception_v2`: widths divided, the small stem, an adaptive auxiliary pool, dropout 0.
     """
     return InceptionV2(InceptionV2Config(num_classes=num_classes, stem="small", width_divisor=width_divisor,
-                                         aux_logits=aux_logits, channels_7x7=tuple(channels_7x7), dropout=dropout,
+                                         min_channels=min_channels, aux_logits=aux_logits,
+                                         channels_7x7=tuple(channels_7x7), dropout=dropout,
                                          init_weights=init_weights))

@@ -293,6 +293,7 @@ class InceptionV3Config:
     in_channels: int = 3  # RGB
     stem: str = "imagenet"  # "imagenet": the released 299 -> 35x35 stem; "small": stride-1 stem for 32-64 px (ours)
     width_divisor: int = 1  # 1 = the released widths; every width (stem, modules, aux head) divided by it
+    min_channels: int = 1  # no divided width below it: TF-slim's min_depth (16 there); 1 = no floor
     aux_logits: bool = True  # the auxiliary classifier on the last 17x17 layer [§4]; runs in train mode only
     bn_aux_fc: bool = False  # the "BN-auxiliary" head [§10, Fig. 8]; torchvision: False
     five_by_five: str = "5x5"  # module A's branch 2: "5x5" as released, "3x3" as Fig. 5 (1x1 -> 3x3)
@@ -302,7 +303,7 @@ class InceptionV3Config:
     init_weights: str = "tv_inception_v3"  # INIT_SCHEMES; torchvision's truncated normals (the paper gives none)
 
     def __post_init__(self) -> None:
-        for name in ("num_classes", "in_channels", "width_divisor"):
+        for name in ("num_classes", "in_channels", "width_divisor", "min_channels"):
             check_positive_int(name, getattr(self, name))
         check_choice("stem", self.stem, STEMS)
         for name in ("aux_logits", "bn_aux_fc", "transform_input"):
@@ -436,7 +437,7 @@ def inception_v3_paper(num_classes: int = 1000, aux_logits: bool = True, *, drop
 
 
 def mini_inception_v3(num_classes: int = 10, aux_logits: bool = False, *, width_divisor: int = 8,
-                      five_by_five: str = "5x5", dropout: float = 0.0,
+                      min_channels: int = 1, five_by_five: str = "5x5", dropout: float = 0.0,
                       init_weights: str = "tv_inception_v3") -> InceptionV3:
     """A small Inception-v3 for 32-64 px images: the same :class:`InceptionV3` and modules A-E, narrower.
 
@@ -456,5 +457,6 @@ def mini_inception_v3(num_classes: int = 10, aux_logits: bool = False, *, width_
         3x3/2 max-pool); an adaptive auxiliary pool; dropout 0 by default.
     """
     return InceptionV3(InceptionV3Config(num_classes=num_classes, stem="small", width_divisor=width_divisor,
-                                         aux_logits=aux_logits, five_by_five=five_by_five, dropout=dropout,
+                                         min_channels=min_channels, aux_logits=aux_logits,
+                                         five_by_five=five_by_five, dropout=dropout,
                                          init_weights=init_weights))

@@ -9,4 +9,5 @@ The colours are :mod:`inception_lab.palette` (the Okabe-Ito palette in one serie
 * :mod:`~inception_lab.viz.cost_charts` -- the cost explorers' views (the explorer and its static twin draw alike).
 * :mod:`~inception_lab.viz.experiment_charts` -- what :mod:`inception_lab.experiments` measures, with alt text.
 * :mod:`~inception_lab.viz.diagrams` -- block diagrams of modules and networks, drawn from their specs.
+* :mod:`~inception_lab.viz.perf` -- where the time goes: share of MACs against share of time, by kind of layer.
 """

@@ -1,4 +1,4 @@
-"""Block diagrams drawn from the code: any multi-branch module, any network's stages, with their alt text.
+"""Block diagrams drawn from the code: any multi-branch module, any network's stages, a classifier head; alt texts.
 
 A diagram is drawn from the module's :mod:`~inception_lab.shapes` spec -- the same description the shape walk
 and the cost model use -- so a figure in the book always shows what the code builds. :func:`draw_module` draws
@@ -196,3 +196,96 @@ def describe_network(model: Any, height: int, width: int, name: str | None = Non
     rows = network_stages(model, height, width)
     stages = "; ".join(f"{label} ({_shape_text(shape)})" for _, label, shape, _ in rows)
     return (f"Stages of {name or type(model).__name__} on a {height} x {width} input, in order: {stages}.")
+
+
+#: Colour of fully connected layers in :func:`draw_head` (the other kinds keep :data:`COLOURS`).
+HEAD_COLOURS = {"linear": OKABE_ITO["reddish purple"], "other": "#F0F0F0"}
+
+
+def head_layers(module: Any, input_shape: Sequence[int]) -> list[tuple[str, str, tuple[int, ...]]]:
+    """``(label, kind, output shape)`` for every layer of a classifier head, in the order its children are registered.
+
+    For the library's auxiliary heads (GoogLeNet's [GoogLeNet, §5] and Inception-v3's [Rethinking, Fig. 8]) that is
+    the order of ``forward``. Convolutions and pools are walked with :mod:`~inception_lab.shapes` (via
+    :func:`~inception_lab.nn.branches.to_spec`); a linear layer flattens the map it receives and must match its
+    ``in_features``; a ReLU is appended to the label before it; dropout and 1-d batch norm keep the shape; identities
+    are skipped. ``kind`` is ``"conv1x1"``, ``"conv"``, ``"pool"``, ``"linear"`` or ``"other"``.
+
+    Raises:
+        ValueError: if a linear layer's ``in_features`` do not match what reaches it, or a layer is not supported.
+    """
+    import torch.nn as tnn
+
+    from inception_lab.nn.branches import to_spec
+
+    shape: tuple[int, ...] = tuple(int(v) for v in input_shape)
+    rows: list[tuple[str, str, tuple[int, ...]]] = []
+    for name, child in module.named_children():
+        if isinstance(child, (tnn.Identity, tnn.Flatten)):
+            continue
+        if isinstance(child, tnn.ReLU):
+            if rows:
+                label, kind, out = rows[-1]
+                rows[-1] = (f"{label} + ReLU", kind, out)
+            continue
+        if isinstance(child, tnn.Linear):
+            features = 1
+            for v in shape:
+                features *= v
+            if features != child.in_features:
+                raise ValueError(f"{name}: a linear layer with {child.in_features} inputs receives "
+                                 f"{' x '.join(map(str, shape))} = {features} values.")
+            flat = "flatten, " if len(shape) > 1 else ""
+            rows.append((f"{flat}fully connected, {child.out_features}", "linear", (child.out_features,)))
+        elif isinstance(child, tnn.Dropout):
+            rows.append((f"dropout {child.p:.0%}", "other", shape))
+        elif isinstance(child, tnn.BatchNorm1d):
+            rows.append(("batch norm", "other", shape))
+        elif isinstance(child, tnn.AdaptiveAvgPool2d) and child.output_size not in (1, (1, 1)):
+            size = child.output_size if isinstance(child.output_size, tuple) else (child.output_size,) * 2
+            rows.append((f"adaptive avg-pool to {size[0]}x{size[1]}", "pool", (shape[0], *size)))
+        else:
+            if len(shape) != 3:
+                raise ValueError(f"{name}: a {type(child).__name__} needs a feature map, got shape {shape}.")
+            chain = to_spec(child)
+            out = walk(chain, start_shape(*shape))[-1]
+            ops = [node for node in chain if isinstance(node, Op)]
+            kind = ("pool" if all(op.kind != "conv" for op in ops) else
+                    "conv1x1" if all(op.kernel == (1, 1) for op in ops if op.kind == "conv") else "conv")
+            rows.append((", then ".join(op.label for op in ops), kind, (out.channels, out.height, out.width)))
+        shape = rows[-1][2]
+    return rows
+
+
+def draw_head(module: Any, input_shape: Sequence[int], title: str | None = None) -> Figure:
+    """A classifier head (an auxiliary classifier) as one column of boxes, each with its output shape.
+
+    Args:
+        module: the head, e.g. ``googlenet().aux1``; see :func:`head_layers` for what it may contain.
+        input_shape: (C, H, W) of the map the head reads.
+        title: figure title (default: none).
+    """
+    rows = head_layers(module, input_shape)
+    fig, ax = plt.subplots(figsize=(5.6, 0.9 + 0.62 * (len(rows) + 1)))
+    top = len(rows) + 1
+    _box(ax, 2.0, top, 3.4, 0.42, f"input {' x '.join(map(str, input_shape))}", COLOURS["io"])
+    for i, (label, kind, out) in enumerate(rows, start=1):
+        y = top - i
+        _arrow(ax, 2.0, y + 0.79, 2.0, y + 0.21)
+        colour = HEAD_COLOURS.get(kind) or COLOURS[kind]
+        _box(ax, 2.0, y, 3.4, 0.42, label, colour)
+        ax.text(3.85, y, " x ".join(map(str, out)), ha="left", va="center", fontsize=8, color="#333333")
+    ax.set_xlim(0, 5.6)
+    ax.set_ylim(top - len(rows) - 0.5, top + 0.5)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return set_alt_text(fig, describe_head(module, input_shape, title or "head"))
+
+
+def describe_head(module: Any, input_shape: Sequence[int], name: str = "head") -> str:
+    """Alternative text for :func:`draw_head`: the layers in order with their output shapes."""
+    rows = head_layers(module, input_shape)
+    layers = "; then ".join(f"{label} ({' x '.join(map(str, out))})" for label, _, out in rows)
+    return f"Block diagram of the {name}: on a {' x '.join(map(str, input_shape))} input, {layers}."

@@ -8,10 +8,14 @@ Every figure of the book carries alternative text that says what it shows, writt
 a drawing function attaches it with :func:`set_alt_text`, and :func:`show` displays the figure with that text in
 the image output's metadata (``{"image/png": {"alt": ...}}``). The book's build copies it onto the ``<img>``
 (``book/_theme/figure_alt.py``); Jupyter shows the figure as usual.
+
+A printed table that is a table is shown with :func:`markdown_table`: the cells are computed, the book renders a
+table, and nbval still compares its text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 _ALT_ATTRIBUTE = "_inception_lab_alt_text"
@@ -75,3 +79,37 @@ def show(figure: Any = None, alt: str | None = None) -> None:
         return
     display(figure, metadata={"image/png": {"alt": text}})
     plt.close(figure)
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> Any:
+    """A table the book renders as a table: a Markdown display object built from computed cells.
+
+    Args:
+        columns: header labels.
+        rows: one sequence of cells per row (each cell is shown with ``str``; format numbers before).
+        align: one letter per column, ``"l"`` (left) or ``"r"`` (right); default: the first column left, the
+            others right.
+
+    Returns:
+        ``IPython.display.Markdown`` (Jupyter and the book render it; nbval compares its text), or the Markdown
+        text itself where IPython is not installed.
+
+    Raises:
+        ValueError: if a row or ``align`` does not have one entry per column.
+    """
+    align = align or "l" + "r" * (len(columns) - 1)
+    if len(align) != len(columns) or set(align) - {"l", "r"}:
+        raise ValueError(f"align needs one 'l' or 'r' per column ({len(columns)} columns), got {align!r}.")
+    for row in rows:
+        if len(row) != len(columns):
+            raise ValueError(f"every row needs {len(columns)} cells (one per column {list(columns)}), got {list(row)}.")
+    cell = lambda value: str(value).replace("|", "\\|")  # noqa: E731  a pipe would end the cell
+    lines = ["| " + " | ".join(cell(c) for c in columns) + " |",
+             "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    text = "\n".join(lines)
+    try:
+        from IPython.display import Markdown
+    except ImportError:
+        return text
+    return Markdown(text)
