@@ -42,6 +42,11 @@ written into :data:`DEFAULTS` and committed before the recorded run, whose resul
   With 5 pairs the sign test calls a difference a finding only when all 5 seeds agree in sign (two-sided
   p = 2/32 = 0.0625 = the library's ALPHA); 4 of 5 is not a finding (p = 0.375).
 
+The pilot (``benchmarks/results/label_smoothing_pilot.{json,md}``): the mean plain-arm curve had not flattened by
+the rule within 12 epochs, so the run length is the cap, **12 epochs**; 13 CPU seconds per epoch on one thread, so
+the recorded run needs about 10 x 12 x 13 s = 26 CPU minutes and ``--n-train`` stays 4000. (The curves also say
+12 epochs is on the short side: the plain arm still gained about 2 points between epochs 9 and 12.)
+
 Writes ``benchmarks/results/label_smoothing.json`` (or ``--out``) and a ``.md`` beside it, with the machine receipt,
 the library version and the command.
 """
@@ -71,7 +76,7 @@ DATA = dict(image_size=32, clutter=3, noise=0.05, n_test=1000, data_seed="the ru
 MODEL = dict(width_divisor=16)
 TRAINING = dict(optimizer="adam", lr=2e-3, batch_size=64)
 #: The recorded run's budget (see the module docstring).
-DEFAULTS = dict(seeds="0,1,2,3,4", epochs=None, n_train=4000, lr_decay=0.85, epsilons="0.0,0.1")
+DEFAULTS = dict(seeds="0,1,2,3,4", epochs=12, n_train=4000, lr_decay=0.85, epsilons="0.0,0.1")
 #: The budget rule's constants (see the module docstring).
 PLATEAU = dict(window=3, min_gain=0.01, shortest=6, longest=12)
 #: Per-run metrics compared between the arms, with the scale and unit their verdict sentence prints.
