@@ -28,12 +28,34 @@ def test_summary_counts_are_exact(rows):
     assert got == {
         "Inception v1 (GoogLeNet)": (6_998_552, 1_582_671_872, 715, 7, 22),
         "BN-Inception": (11_285_224, 2_032_600_064, 699, 7, 34),
+        "Inception-v2, 7x7 stem": (25_935_016, 5_939_232_960, 1515, 8, 52),
         "Inception-v2": (25_954_248, 6_352_562_784, 1519, 8, 54),  # with the paper's Fig. 5 module A
         "Inception-v3": (23_834_568, 5_713_216_096, 1311, 8, 48),
     }
     assert rows["Inception-v3"].top1 == rethinking.STATED_TOP1_TOP5[0] and rows["Inception-v3"].top5 == 5.6
-    assert [r.table3_cost_bn for r in rows.values()] == [1.5, 2.0, 3.8, 4.8]  # the paper (Rethinking, Table 3)
+    # the paper (Rethinking, Table 3); Table 1's 3x3-stem layout has no row of its own before RMSProp and smoothing
+    assert [r.table3_cost_bn for r in rows.values()] == [1.5, 2.0, 3.8, None, 4.8]
+    assert rows["Inception-v2, 7x7 stem"].top1 == 23.4 and rows["Inception-v2"].top1 is None
     assert "6,998,552" in family.summary_table(list(rows.values()))
+    markdown = family.summary_markdown(list(rows.values()))
+    assert "| Inception-v2 | Table 1 layout at released widths (our filling) | 299 | 25,954,248 | 6.35 |" in markdown
+    assert markdown.count("\n") == len(rows) + 1 and "| – | – | – |" in markdown
+
+
+def test_part_costs_add_up_and_explain_the_v2_v3_gap():
+    members = {m.name: family.build(m) for m in family.MEMBERS if m.preset.startswith("inception_v")}
+    parts = {name: family.part_costs(model, 299) for name, model in members.items()}
+    for name, model in members.items():
+        assert sum(parts[name].values()) == family.cost_of(model, 299).macs
+        stages = family.stage_costs(model, 299)
+        assert sum(c.macs for c in stages.values()) + 2048 * 1000 == family.cost_of(model, 299).macs
+    v2, v3 = parts["Inception-v2"], parts["Inception-v3"]
+    assert v2.keys() == v3.keys()
+    # the fifth 17x17 module is a c7 = 160 module: its MACs are exactly the gap of the 17x17 stage
+    fifth = family.stage_costs(members["Inception-v2"], 299)["Mixed_6d"].macs
+    assert v2["17x17 modules (B)"] - v3["17x17 modules (B)"] == fifth
+    assert v2["35x35 modules (A)"] < v3["35x35 modules (A)"]  # Fig. 5's 3x3 is cheaper than the released 5x5
+    assert v2["8x8 modules (C)"] == v3["8x8 modules (C)"] and v2["classifier"] == v3["classifier"]
 
 
 def test_depth_reproduces_googlenet_and_shows_the_conventions_for_42():

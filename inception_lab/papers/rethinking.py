@@ -1,16 +1,19 @@
 """What "Rethinking the Inception Architecture for Computer Vision" prints [Rethinking], transcribed as data.
 
 * :data:`TABLE1` -- the outline of the proposed network (its Table 1; the column is the *input* size of each row).
+* :data:`TABLE2` -- §9's lower-resolution study: top-1 accuracy at three receptive fields, equal cost (Table 2).
 * :data:`TABLE3` -- single-crop results of the cumulative "Inception-v2" ablation (Table 3).
+* :data:`BEYOND_SINGLE_CROP` -- Inception-v3 with more crops and as an ensemble of four (Tables 4-5, abstract).
 * :data:`FIG4`, :data:`FIG5`, :data:`FIG6` (:func:`fig6` for any n), :data:`FIG7`, :data:`FIG10` -- the modules as
   the figures draw them (:class:`~inception_lab.papers.figures.ModuleFigure`); :data:`RELEASED_DIFFERENCES` -- where
   the released model (TF-slim, ported by torchvision) differs from them, from Table 1 and from §10.
 * The stated costs and savings of §3 (factorization), §5 (grid-size reduction), §6-7 and the abstract, as numbers
   with the sentence they come from, so chapters and tests can check them against the cost model.
 
-Provenance: the text and captions were read in full; the bodies of Tables 3 and 4 only through third-party
+Provenance: the text and captions were read in full; the bodies of Tables 2, 3 and 4 only through third-party
 transcriptions that agree with the numbers the paper's own text repeats (the last row of Table 3 is also in the
-abstract). Introduced in chapters 4-6. Imports only the formula layer.
+abstract); Table 5's body not at all (its caption and the abstract give the ensemble's errors). Introduced in
+chapters 4-6. Imports only the formula layer.
 """
 
 from __future__ import annotations
@@ -173,6 +176,63 @@ TABLE3: tuple[ResultRow, ...] = (
 )
 
 
+#: The steps of Table 3 from Inception-v2 to Inception-v3, in order: (row name, what changed, where it is described).
+TABLE3_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("Inception-v2 + RMSProp", "RMSProp instead of momentum SGD", "§8"),
+    ("Inception-v2 + Label Smoothing", "label smoothing, eps = 0.1", "§7"),
+    ("Inception-v2 + Factorized 7x7", "the first 7x7 convolution factorized into 3x3 convolutions", "§6, §10"),
+    ("Inception-v2 + BN-auxiliary", "the auxiliary classifier's fully connected layer batch-normalized", "§10, Fig. 8"),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Table 2 (§9) and Tables 4-5 (beyond a single crop)
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResolutionRow:
+    """One row of [Rethinking, Table 2]: receptive field (input side, px), how the first layer was changed to keep
+    the cost equal (§9's list), top-1 *accuracy* (%, single frame)."""
+
+    receptive_field: int
+    first_layer: str
+    top1_accuracy: float
+
+
+#: [Rethinking, §9, Table 2] "Comparison of recognition performance when the size of the receptive field varies, but
+#: the computational cost is constant." §9: "the networks were trained until convergence"; "Although the
+#: lower-resolution networks take longer to train, the quality of the final result is quite close".
+TABLE2: tuple[ResolutionRow, ...] = (
+    ResolutionRow(79, "stride 1, no pooling after the first layer", 75.2),
+    ResolutionRow(151, "stride 1, max pooling after the first layer", 76.4),
+    ResolutionRow(299, "stride 2, max pooling after the first layer", 76.6),
+)
+
+
+@dataclass(frozen=True)
+class EvaluationRow:
+    """Inception-v3 evaluated beyond one crop: models, crops (``None``: "multi-crop", number not given there),
+    top-1 and top-5 error (%) on the ILSVRC 2012 validation set, and where the numbers are printed."""
+
+    setting: str
+    models: int
+    crops: int | None
+    top1: float
+    top5: float
+    where: str
+
+
+#: Single crop (Table 3), 12 and 144 crops of one model (Table 4), and the ensemble of four (abstract: "With an
+#: ensemble of 4 models and multi-crop evaluation, we report 3.5% top-5 error and 17.3% top-1 error").
+BEYOND_SINGLE_CROP: tuple[EvaluationRow, ...] = (
+    EvaluationRow("1 model, 1 crop", 1, 1, 21.2, 5.6, "Table 3, abstract"),
+    EvaluationRow("1 model, 12 crops", 1, 12, 19.47, 4.48, "Table 4"),
+    EvaluationRow("1 model, 144 crops", 1, 144, 18.77, 4.2, "Table 4"),
+    EvaluationRow("4 models, multi-crop", 4, None, 17.3, 3.5, "abstract, §11"),
+)
+#: Table 5's caption: "The ensemble yielded 3.46% top-5 error on the validation set."
+ENSEMBLE_TOP5_CAPTION = 3.46
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Stated costs and savings, each with its sentence
 # ---------------------------------------------------------------------------------------------------------
@@ -218,6 +278,10 @@ FIG9_RATIO = Claim(3.0, "Fig. 9", "The version on the right is 3 times more expe
 #: §6: "Although our network is 42 layers deep, our computation cost is only about 2.5 higher than that of GoogLeNet".
 DEPTH_LAYERS = 42
 COST_VS_GOOGLENET = Claim(2.5, "§6", "our computation cost is only about 2.5 higher than that of GoogLeNet")
+#: §11: "relatively modest (2.5x) increase in computational cost compared to the network described in Ioffe et al
+#: [7]" (BN-Inception); §6 says the same factor against GoogLeNet; Table 3's costs give 4.8 / 1.5 and 4.8 / 2.0.
+COST_VS_BN_INCEPTION = Claim(2.5, "§11", "This is achieved with relatively modest (2.5x) increase in computational "
+                             "cost compared to the network described in Ioffe et al [7]")
 #: Abstract: "a computational cost of 5 billion multiply-adds per inference and ... less than 25 million parameters".
 STATED_MACS = Claim(5e9, "abstract", "a network with a computational cost of 5 billion multiply-adds per inference")
 STATED_PARAMS_BELOW = Claim(25e6, "abstract", "with using less than 25 million parameters")
@@ -231,6 +295,18 @@ LABEL_SMOOTHING_GAIN = Claim(0.2, "§7", "a consistent improvement of about 0.2%
 #: Fig. 8: "Batch normalization of the layers in the side head results in a 0.4% absolute gain in top-1 accuracy".
 BN_AUXILIARY_GAIN = Claim(0.4, "Fig. 8", "Batch normalization[7] of the layers in the side head results in a 0.4% "
                           "absolute gain in top-1 accuracy")
+#: §4 on the auxiliary classifiers, in the paper's words: what it found early, late, for the lower head, and what it
+#: argues (a hypothesis it supports with Fig. 8's batch-normalized head, not a controlled test).
+AUX_FINDINGS = {
+    "early": "auxiliary classifiers did not result in improved convergence early in the training",
+    "late": "Near the end of training, the network with the auxiliary branches starts to overtake the accuracy of "
+            "the network without any auxiliary branch and reaches a slightly higher plateau",
+    "lower head": "The removal of the lower auxiliary branch did not have any adverse effect on the final quality "
+                  "of the network",
+    "argued": "we argue that the auxiliary classifiers act as regularizer. This is supported by the fact that the "
+              "main classifier of the network performs better if the side branch is batch-normalized or has a "
+              "dropout layer",
+}
 #: §8 training: RMSProp decay 0.9, eps 1.0, lr 0.045 decayed every two epochs by 0.94, gradient clipping 2.0,
 #: batch 32 on 50 replicas, 100 epochs.
 TRAINING = dict(optimizer="RMSProp", decay=0.9, epsilon=1.0, lr=0.045, lr_decay_every_epochs=2, lr_decay=0.94,
