@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "perf.json"
 README = ROOT / "README.md"
 START, END = "<!-- perf:start (scripts/readme_perf.py writes this block) -->", "<!-- perf:end -->"
-PRESETS = ("googlenet_tv", "bn_inception", "inception_v2", "inception_v3")
+#: The presets the README quotes. Not inception_v2 or inception_v3_paper: their module A became Fig. 5's after
+#: perf.json was recorded, so their rows wait for the next ``make bench-perf`` (chapter 6 leaves them out too).
+PRESETS = ("googlenet_tv", "bn_inception", "inception_v3")
 KINDS = ("conv 3x3", "conv 1x7/7x1", "conv 1x1", "pooling", "batchnorm")
 
 
