@@ -114,6 +114,10 @@ step "executing every chapter and chapter 1's student version outside the reposi
 mkdir -p "$WORK/run"
 cp "$WORK"/clone/notebooks/[0-9][0-9]_*.ipynb "$WORK/run/"
 STUDENT_PY="${STUDENT_PYTHON:-$ROOT/.venv/bin/python}"
+case "$STUDENT_PY" in  # a relative path (.ci/run and the Makefile pass .venv/bin/python) is the caller's: make it absolute
+  /*) ;;
+  */*) STUDENT_PY="$PWD/$STUDENT_PY" ;;
+esac
 (cd "$WORK/clone" && "$STUDENT_PY" scripts/make_assignments.py --out "$WORK/assignments" --student-dir "$WORK/run/student" \
   notebooks/01_*.ipynb > /dev/null)
 echo "   ${OTHER_MACHINE[*]}"
