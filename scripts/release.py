@@ -110,8 +110,21 @@ def check_can_release(version: str, root: pathlib.Path = ROOT) -> str:
     return current
 
 
+def refresh_installed_version(root: pathlib.Path) -> None:
+    """Re-install ``root`` editable without dependencies, so the installed metadata carries the bumped version.
+
+    The notebooks' first cell compares ``importlib.metadata.version("inception-lab")`` with the version it pins; an
+    editable install keeps the version it was installed with until it is installed again, and the cell would print
+    a note that strict nbval rightly rejects.
+    """
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(root)]
+    if subprocess.run(command, cwd=root).returncode != 0:
+        raise ReleaseError("could not re-install the package to refresh its version: " + " ".join(command))
+
+
 def run_checks(root: pathlib.Path) -> None:
     """Strict nbval on every notebook and the notebooks' structure tests, with this interpreter."""
+    refresh_installed_version(root)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_notebooks.py", "notebooks"]
     print("checking:", " ".join(command), flush=True)
     if subprocess.run(command, cwd=root).returncode != 0:
