@@ -7,7 +7,7 @@ imports no torch, so the pure-Python cost model works without it; ``inception_la
 
 from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def __getattr__(name: str) -> Any:
