@@ -65,6 +65,8 @@ def clone(tmp_path) -> pathlib.Path:
     git(target, "config", "user.email", "release-test@example.invalid")
     git(target, "config", "commit.gpgsign", "false")
     git(target, "config", "tag.gpgsign", "false")
+    for tag in git(target, "tag", "--list").split():  # this repository's own release tags: the tests make their own
+        git(target, "tag", "-d", tag)
     changed = git(ROOT, "diff", "HEAD", "--name-only", "--no-renames").splitlines()
     changed += git(ROOT, "ls-files", "--others", "--exclude-standard").splitlines()
     for name in changed:
@@ -216,10 +218,13 @@ def test_by_default_the_release_runs_strict_nbval_and_a_failure_restores_the_che
     assert current_version(clone) == old and git(clone, "status", "--porcelain") == ""
     assert git(clone, "tag", "--list").strip() == ""
 
-    # The command it runs: strict nbval (pyproject's addopts) on every notebook, and the first-cell checks.
+    # The commands it runs: the package re-installed (its metadata then says the bumped version, which the first
+    # cells compare), then strict nbval (pyproject's addopts) on every notebook and the first-cell checks.
     commands = []
     monkeypatch.setattr(release.subprocess, "run",
                         lambda command, **kwargs: commands.append(command) or subprocess.CompletedProcess(command, 0))
     run_checks(clone)
-    assert commands == [[sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_notebooks.py",
+    assert commands == [[sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e",
+                         str(clone)],
+                        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_notebooks.py",
                          "notebooks"]]
