@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from conftest import load_module
 
-ROOT = Path(__file__).resolve().parent.parent
+ci_time_report = load_module("scripts/ci_time_report.py")
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location("ci_time_report", ROOT / "scripts" / "ci_time_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_report_sums_each_notebooks_cells_and_adds_the_install_to_make_test(tmp_path):
@@ -29,16 +22,16 @@ def test_report_sums_each_notebooks_cells_and_adds_the_install_to_make_test(tmp_
         '</testsuite></testsuites>')
     book = tmp_path / "book.txt"
     book.write_text("61.5\n")
-    record = _module().report(log, junit, book, total_s=640, status=0, load=("0.1", "1.9"))
+    record = ci_time_report.report(log, junit, book, total_s=640, status=0, load=("0.1", "1.9"))
     assert record["make_test_s"] == 495 and record["ci_run_s"] == 640 and record["book_build_s"] == 61.5
     assert record["notebooks_nbval_s"] == {"01_inception_module": 3.75, "05_grid_reduction": 4.0}
     assert record["pytest_summaries"] == ["1500 passed, 3 skipped"]
-    assert "| `.ci/run` | 640 | 720 |" in _module().markdown(record)
+    assert "| `.ci/run` | 640 | 720 |" in ci_time_report.markdown(record)
 
 
 def test_report_says_none_where_a_stage_never_ran(tmp_path):
     log = tmp_path / "ci.log"
     log.write_text("== stage system: 0 s\n== stage venv: 95 s\nmake: *** [Makefile:53: lint] Error 1\n")
-    record = _module().report(log, tmp_path / "absent.xml", tmp_path / "absent.txt", total_s=102, status=2,
+    record = ci_time_report.report(log, tmp_path / "absent.xml", tmp_path / "absent.txt", total_s=102, status=2,
                               load=("0.1", "0.2"))
     assert record["make_test_s"] is None and record["notebooks_nbval_s"] == {} and record["book_build_s"] is None

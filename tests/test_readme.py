@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
+
+from conftest import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _readme_perf():
-    spec = importlib.util.spec_from_file_location("readme_perf", ROOT / "scripts" / "readme_perf.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_readme_perf_block_matches_the_results_file():
-    assert _readme_perf().main(["--check"]) == 0
+    assert load_module("scripts/readme_perf.py").main(["--check"]) == 0
 
 
 def test_perf_block_reads_every_number_from_the_file():
-    module = _readme_perf()
+    module = load_module("scripts/readme_perf.py")
     perf = json.loads((ROOT / "benchmarks" / "results" / "perf.json").read_text())
     changed = copy.deepcopy(perf)
     changed["preset_rates"]["inception_v3"]["eval_peak_fraction_cpu"] = 0.123
