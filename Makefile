@@ -57,7 +57,7 @@ test: lint
 	$(PY) -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests $(PARALLEL) -m "not book and not slow"
+	$(PY) -m pytest tests $(PARALLEL) -m "not book and not slow and not classroom"
 
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
