@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -63,6 +62,7 @@ from torch import nn
 import inception_lab
 from inception_lab import data, train
 from inception_lab.experiments.budget import LAB_PRESETS
+from inception_lab.experiments.findings import sign_test_one_sided
 from inception_lab.models import build_model
 from inception_lab.nn.layers import conv_bn_relu_tv
 from inception_lab.runtime import machine_receipt, seed_everything
@@ -147,11 +147,6 @@ def run(row: Row, seed: int, train_set, test_set, epochs: int) -> dict:
     return dict(row=row.name, seed=seed, test_acc_raw=raw, test_acc=evaluated, train_loss=history.train_loss[-1],
                 params=sum(p.numel() for p in model.parameters()), steps=receipt.steps,
                 cpu_time_s=time.process_time() - start)
-
-
-def sign_test_one_sided(wins: int, n: int) -> float:
-    """P(at least ``wins`` of ``n`` fair coin flips): the one-sided exact sign test."""
-    return sum(math.comb(n, k) for k in range(wins, n + 1)) / 2**n
 
 
 def compare(before: list[float], after: list[float], resamples: int) -> dict:

@@ -30,12 +30,15 @@ HTML = ROOT / "_build" / "html"
 
 
 def load_module(relative_path: str):
-    """A script or build hook of the repository (not part of the package) imported from its file."""
+    """A script or build hook of the repository (not part of the package) imported from its file.
+
+    The module is registered under its file's stem, as an import would be: dataclasses defined in it need that.
+    """
     import importlib.util
 
     path = ROOT / relative_path
     spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
+    module = sys.modules[path.stem] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 

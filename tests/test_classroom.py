@@ -12,14 +12,13 @@ only (every chapter is still checked to have a mistake to grade).
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import pathlib
-import sys
 
 import nbformat
 import pytest
+from conftest import load_module
 
 pytest.importorskip("otter")
 pytestmark = pytest.mark.classroom
@@ -49,15 +48,8 @@ MISTAKES = {
 }
 
 
-def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_assignments = _load_script("make_assignments")
-grade_submissions = _load_script("grade_submissions")
+make_assignments = load_module("scripts/make_assignments.py")
+grade_submissions = load_module("scripts/grade_submissions.py")
 
 
 def test_every_chapter_has_a_mistake_to_grade():

@@ -68,3 +68,12 @@ def test_the_old_range_rule_has_a_ten_percent_false_finding_rate():
 def test_bad_input_is_refused_clearly(args, message):
     with pytest.raises(ValueError, match=message):
         st.paired_comparison(*args)
+
+
+def test_one_sided_sign_test_is_half_the_two_sided_when_every_seed_agrees():
+    assert st.sign_test_one_sided(7, 7) == 1 / 128
+    assert st.sign_test_one_sided(9, 10) == 11 / 1024
+    assert st.sign_test_one_sided(0, 5) == 1.0
+    assert st.sign_test_one_sided(5, 5) == st.sign_test_p([0.1] * 5) / 2
+    with pytest.raises(ValueError, match="between 0 and n = 5"):
+        st.sign_test_one_sided(6, 5)

@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.util
 import pathlib
 import re
-import sys
 
 import nbformat
 import pytest
+from conftest import load_module
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _load_script(name: str):
-    """A script of the repository, imported from its file and registered (its dataclasses need the module)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_assignments = _load_script("make_assignments")
+make_assignments = load_module("scripts/make_assignments.py")
 
 
 @functools.cache

@@ -45,6 +45,17 @@ def sign_test_p(differences: Sequence[float]) -> float:
     return min(1.0, 2 * tail)
 
 
+def sign_test_one_sided(wins: int, n: int) -> float:
+    """Exact one-sided sign-test p-value: P(at least ``wins`` of ``n`` paired differences positive) under no effect.
+
+    For a rule that asks whether a change *improves* (Rethinking's Table 3 steps at mini scale, chapter 8), one tail
+    is the question; :func:`sign_test_p` doubles the smaller tail for "is there any difference".
+    """
+    if not 0 <= wins <= n:
+        raise ValueError(f"wins must lie between 0 and n = {n}, got {wins}")
+    return sum(math.comb(n, k) for k in range(wins, n + 1)) / 2**n
+
+
 def bootstrap_interval(differences: Sequence[float], level: float = 0.95, resamples: int = 10_000,
                        seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``differences`` (resampled with replacement, fixed ``seed``)."""
